@@ -1,0 +1,5 @@
+"""``python -m seedbridge``."""
+
+from seedbridge.cli import main
+
+raise SystemExit(main())

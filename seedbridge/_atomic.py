@@ -1,0 +1,73 @@
+"""Atomic file writes: temp file in the same folder, fsync, rename, fsync the folder."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from seedbridge.errors import SeedbridgeError
+
+__all__ = ["atomic_write_bytes", "atomic_write_text"]
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: bool = True) -> None:
+    """Replace ``path`` with ``data`` so that a reader sees the old file or the new one, never a mix.
+
+    With ``overwrite=False`` an existing file is an error and is left alone. The file keeps the mode
+    of the file it replaces (0o666 minus the umask for a new one)."""
+    target = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(target))
+    if not overwrite and os.path.exists(target):
+        raise SeedbridgeError(f"{target}: already exists; pass --force (overwrite=True) to replace it")
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise SeedbridgeError(f"{target}: cannot write: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        if overwrite:
+            os.replace(tmp, target)
+        else:
+            # link fails if the target appeared meanwhile, so a concurrent writer is never clobbered.
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                raise SeedbridgeError(f"{target}: already exists; pass --force (overwrite=True) to replace it") from None
+            os.unlink(tmp)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        if isinstance(exc, OSError):
+            raise SeedbridgeError(f"{target}: cannot write: {exc.strerror or exc}; the old file is unchanged") from None
+        raise
+    _fsync_dir(folder)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, *, overwrite: bool = True) -> None:
+    """``atomic_write_bytes`` for UTF-8 text, written with exactly the newlines it contains."""
+    atomic_write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
+
+
+def _fsync_dir(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some filesystems refuse fsync on directories
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,34 @@
+"""Print the manifest as a table: root, where it came from, and each job's seed."""
+
+from __future__ import annotations
+
+import argparse
+
+from seedbridge.cli._common import add_manifest, manifest_from
+from seedbridge.envvars import job_seed
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_manifest(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    m = manifest_from(args)
+    root = m.root
+    source = root.source + (f" (${root.env})" if root.env else "")
+    print(f"manifest:   {m.path}")
+    print(f"derivation: {m.derivation}")
+    print(f"root:       0x{root.entropy:032x}")
+    print(f"source:     {source}" + (f", created {root.created}" if root.created else ""))
+    print()
+    rows = [("JOB", "SEED", "PINNED", "PROFILE", "FRAMEWORKS")]
+    for name, job in m.jobs.items():
+        rows.append((name, str(job_seed(m, name)), "yes" if job.seed is not None else "no", job.profile,
+                     ", ".join(job.frameworks) or "-"))
+    if len(rows) == 1:
+        print("no jobs yet; add them under `jobs:` (docs/manifest.md)")
+        return 0
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+    return 0

@@ -1,0 +1,22 @@
+"""Check a manifest: exit 0 when valid, else list every problem (file:line field: rule) and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from seedbridge.cli._common import add_manifest, manifest_from
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_manifest(parser)
+    parser.add_argument("--quiet", "-q", action="store_true", help="print nothing when the manifest is valid")
+
+
+def run(args: argparse.Namespace) -> int:
+    manifest = manifest_from(args)
+    if not args.quiet:
+        n = len(manifest.jobs)
+        print(f"{manifest.path}: valid (schema {manifest.schema}, derivation {manifest.derivation}, "
+              f"{n} job{'s' if n != 1 else ''})", file=sys.stdout)
+    return 0
