@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -23,6 +23,9 @@ from seedbridge.errors import (
     SeedRangeError,
     UnknownJobError,
 )
+
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "DEFAULT_MANIFEST",

@@ -1,0 +1,42 @@
+"""Shared fixtures: real files in a temp folder, the CLI in a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+GOLDEN = REPO / "tests" / "golden"
+
+
+def run_cli(args: Sequence[str], *, cwd: str | os.PathLike[str] | None = None,
+            env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m seedbridge ARGS`` in a fresh interpreter, as a user would run it."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDBRIDGE_")}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "seedbridge", *args], cwd=cwd, env=full_env, input=input,
+                          capture_output=True, text=True, encoding="utf-8", timeout=300)
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the CLI with the temp folder as working directory."""
+
+    def _run(*args: str, env: dict[str, str] | None = None, input: str | None = None,
+             cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        return run_cli(args, cwd=cwd or tmp_path, env=env, input=input)
+
+    return _run
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_seedbridge_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A developer's shell may carry SEEDBRIDGE_* from `eval "$(seedbridge env ...)"`; tests start clean.
+    for name in list(os.environ):
+        if name.startswith("SEEDBRIDGE_"):
+            monkeypatch.delenv(name)
