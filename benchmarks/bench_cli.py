@@ -10,9 +10,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _timing import alternating_medians  # noqa: E402
+from _timing import alternating_medians
 
-from seedbridge import Manifest  # noqa: E402
+from seedbridge import Manifest
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from seedbridge.errors import SeedbridgeError
@@ -46,10 +47,8 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: 
                 raise SeedbridgeError(f"{target}: already exists; pass --force (overwrite=True) to replace it") from None
             os.unlink(tmp)
     except BaseException as exc:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         if isinstance(exc, OSError):
             raise SeedbridgeError(f"{target}: cannot write: {exc.strerror or exc}; the old file is unchanged") from None
         raise

@@ -40,7 +40,7 @@ def job_seed(manifest: Manifest, job: str, keys: Mapping[str, object] | None = N
         pin = manifest.job(job).seed
         assert pin is not None
         return pin
-    return manifest.seed(job, **keys)
+    return manifest.seed_for(job, keys)
 
 
 def job_environment(

@@ -6,6 +6,7 @@ problems of a file are reported together in one ManifestError.
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -220,8 +221,6 @@ class Manifest:
     ) -> Manifest:
         """A fresh manifest: root from ``root``, from the environment variable ``from_env``, or 128
         bits of OS entropy; ``jobs`` are names or Job objects."""
-        import datetime
-
         created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         if root is not None and from_env is not None:
             raise DerivationError("give root or from_env, not both")
@@ -276,6 +275,11 @@ class Manifest:
         """The seed of ``job`` (with optional keys such as ``rank=1``), ``bits`` wide.
 
         A pinned job returns its pin when no keys are given; its keyed seeds derive from the pin."""
+        return self.seed_for(job, keys, bits=bits)
+
+    def seed_for(self, job: str, keys: Mapping[str, object] | None = None, *,
+                 bits: int = _derive.PORTABLE_BITS) -> int:
+        """``seed`` with the keys as a mapping, for keys known only at run time (or named ``bits``)."""
         j = self.job(job)
         if isinstance(bits, bool) or bits not in _derive.ALLOWED_BITS:
             raise DerivationError(f"bits must be one of {', '.join(map(str, _derive.ALLOWED_BITS))}, got {bits!r}")
@@ -349,7 +353,7 @@ class _QuotingDumper(yaml.SafeDumper):
 
 
 # Words some YAML 1.1 reader (R's yaml among them) takes for a boolean or null when unquoted.
-_YAML11_WORDS = frozenset("y n yes no on off true false null".split())
+_YAML11_WORDS = frozenset(["y", "n", "yes", "no", "on", "off", "true", "false", "null"])
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 
@@ -618,7 +622,7 @@ class _Reader:
         if "created" in fields:
             cnode = fields["created"][1]
             value = self.value(cnode) if isinstance(cnode, yaml.ScalarNode) else None
-            if hasattr(value, "isoformat"):
+            if isinstance(value, datetime.date):
                 created = value.isoformat()  # an unquoted YAML timestamp
             elif isinstance(value, str):
                 created = value

@@ -4,13 +4,12 @@ import hashlib
 import json
 
 import pytest
+from conftest import GOLDEN
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seedbridge.derive import ALLOWED_BITS, FRAMEWORK_SEED_MAX, check_seed_for, derive, encode, key_text, parse_int
 from seedbridge.errors import DerivationError, SeedRangeError
-
-from conftest import GOLDEN
 
 VECTORS = json.loads((GOLDEN / "derivation-v1.json").read_text(encoding="utf-8"))["vectors"]
 

@@ -96,7 +96,7 @@ parse_base <- function(base) {
   if (hex_bit_length(hex) > 128L) {
     bad()
   }
-  formatC(hex, width = root_hex_digits, flag = "0")
+  paste0(strrep("0", root_hex_digits - nchar(hex)), hex)
 }
 
 # The canonical text of one key value (docs/derivation.md, "Key values").

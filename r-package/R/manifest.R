@@ -127,7 +127,6 @@ print.seedbridge_manifest <- function(x, ...) {
 # a boolean (R's yaml also reads y and n as booleans; PyYAML reads them as text).
 
 yaml_handlers <- function() {
-  int <- function(tag) force(tag); function(x) structure(list(text = x, tag = tag), class = "sb_yaml_int")
   int_of <- function(tag) {
     force(tag)
     function(x) structure(list(text = x, tag = tag), class = "sb_yaml_int")
@@ -483,7 +482,6 @@ read_job <- function(rd, name, node) {
   if (!is.null(job$seed)) {
     for (fw in job$frameworks) {
       if (hex_bit_length(job$seed) > framework_seed_max_bits[[fw]]) {
-        top <- if (fw == "python") "2**128-1" else hex_to_dec(strrep("f", 1L))
         top <- max_seed_text(framework_seed_max_bits[[fw]])
         bad(rd, field("seed"), sprintf("must be an integer in 0..%s for %s, got %s", top, fw,
                                        hex_to_dec(substring(job$seed, 3L))))

@@ -189,7 +189,7 @@ def check(doc: Document, source: str | None) -> list[Problem]:
         other = by_name["type" if later.name == "solver_type" else "solver_type"]
         line, column = lines.at(other.start)
         problems.append(_problem(
-            f"both solver_type (deprecated enum) and type are set (the other at line {line}); caffe aborts "
+            f"both solver_type (deprecated enum) and type are set (the other at {line}:{column}); caffe aborts "
             "on this (upgrade_proto.cpp); keep only type", later, lines, source, later.name))
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))
     return problems
@@ -214,9 +214,9 @@ def _check_fields(fields: list[Field], descriptor: Any, prefix: str, lines: Line
             continue
         if not fd.is_repeated:
             if f.name in seen:
-                first, _ = lines.at(seen[f.name].start)
+                line, column = lines.at(seen[f.name].start)
                 problems.append(_problem(
-                    f"non-repeated field given twice (first at line {first}); caffe's parser rejects this",
+                    f"non-repeated field given twice (first at {line}:{column}); caffe's parser rejects this",
                     f, lines, source, path))
                 continue
             seen[f.name] = f

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "seed": ("seedbridge.cli.seed", "print one job's seed"),
     "env": ("seedbridge.cli.env", "print a job's environment variables (sh, dotenv, json, github, gitlab)"),
     "snippet": ("seedbridge.cli.snippet", "print code that applies a job's seed in a target framework"),
+    "caffe": ("seedbridge.cli.caffe", "set random_seed in Caffe solver files (or --check them)"),
 }
 
 EXIT_OK = 0

@@ -20,5 +20,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     manifest = manifest_from(args)
-    print(manifest.seed(args.job, bits=args.bits, **keys_from(args)))
+    print(manifest.seed_for(args.job, keys_from(args), bits=args.bits))
     return 0

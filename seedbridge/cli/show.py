@@ -30,5 +30,5 @@ def run(args: argparse.Namespace) -> int:
         return 0
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=False)).rstrip())
     return 0

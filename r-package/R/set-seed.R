@@ -1,0 +1,87 @@
+#' Seed R for a job, with all RNG kinds pinned
+#'
+#' Calls [set.seed()] with the job's portable (31-bit) seed and the job's three RNG kinds:
+#' `kind`, `normal.kind` and `sample.kind`. They default to Mersenne-Twister, Inversion and
+#' Rejection (R >= 3.6) and can be set per job in the manifest, e.g. `r: {sample.kind: Rounding}` to
+#' reproduce results from R before 3.6. Pinning all three means a session that changed a kind
+#' earlier, or a package that did, cannot change the draws. R's warning that the Rounding sampler
+#' is non-uniform is not shown: the manifest asked for it.
+#'
+#' After seeding, `.Random.seed[1]` (which encodes the three kinds) and [RNGkind()] are read back
+#' and checked against the request.
+#'
+#' @inheritParams sb_seed
+#' @return Invisibly, a list for the audit record: `job`, `seed` (integer), `kinds` (a named
+#'   character vector) and `random_seed_1` (`.Random.seed[1]`).
+#' @section Errors:
+#' Those of [sb_seed()], and `seedbridge_framework_error` if R did not take the kinds.
+#' @seealso [with_sb_seed()] and [local_sb_seed()] to restore the previous state afterwards.
+#' @export
+#' @examples
+#' path <- tempfile(fileext = ".yaml")
+#' writeLines(c(
+#'   "seedbridge: 1", "derivation: 1",
+#'   "root: {entropy: \"0x2a\"}",
+#'   "jobs: {train: {}, legacy: {r: {sample.kind: Rounding}}}"
+#' ), path)
+#' old <- RNGkind()
+#' sb_set_seed("train", manifest = path)
+#' x <- runif(3)
+#' sb_set_seed("train", manifest = path)
+#' identical(x, runif(3))
+#' str(sb_set_seed("legacy", rank = 2, manifest = path))
+#' do.call(RNGkind, as.list(old)) # back to the kinds we had
+sb_set_seed <- function(job, ..., manifest = sb_manifest()) {
+  m <- as_manifest(manifest)
+  seed <- sb_seed(job, ..., bits = 31L, manifest = m)
+  kinds <- manifest_job(m, job)$r
+  apply_seed(seed, kinds)
+  invisible(list(job = job, seed = seed, kinds = kinds, random_seed_1 = random_seed_1()))
+}
+
+# set.seed with all kinds, then check that they took.
+apply_seed <- function(seed, kinds) {
+  quiet_rounding(set.seed(seed, kind = kinds[["kind"]], normal.kind = kinds[["normal.kind"]],
+                          sample.kind = kinds[["sample.kind"]]))
+  check_kinds(kinds)
+}
+
+# Evaluates `code`, muffling only R's warning that the Rounding sampler is non-uniform (RNG.c), in
+# the session's language.
+quiet_rounding <- function(code) {
+  rounding <- gettext("non-uniform 'Rounding' sampler used", domain = "R")
+  withCallingHandlers(code, warning = function(w) {
+    if (identical(conditionMessage(w), rounding)) invokeRestart("muffleWarning")
+  })
+}
+
+# Codes of the kinds in .Random.seed[1] = kind + 100 * normal.kind + 10000 * sample.kind (the enums
+# RNGtype, N01type and Sampletype in R's src/main/RNG.c).
+kind_codes <- list(
+  kind = c("Wichmann-Hill" = 0L, "Marsaglia-Multicarry" = 1L, "Super-Duper" = 2L, "Mersenne-Twister" = 3L,
+           "Knuth-TAOCP" = 4L, "user-supplied" = 5L, "Knuth-TAOCP-2002" = 6L, "L'Ecuyer-CMRG" = 7L),
+  normal.kind = c("Buggy Kinderman-Ramage" = 0L, "Ahrens-Dieter" = 1L, "Box-Muller" = 2L,
+                  "user-supplied" = 3L, "Inversion" = 4L, "Kinderman-Ramage" = 5L),
+  sample.kind = c("Rounding" = 0L, "Rejection" = 1L)
+)
+
+random_seed_1 <- function() {
+  if (!exists(".Random.seed", envir = globalenv(), inherits = FALSE)) {
+    return(NA_integer_)
+  }
+  get(".Random.seed", envir = globalenv(), inherits = FALSE)[[1L]]
+}
+
+check_kinds <- function(kinds) {
+  code <- random_seed_1()
+  want <- kind_codes$kind[[kinds[["kind"]]]] + 100L * kind_codes$normal.kind[[kinds[["normal.kind"]]]] +
+    10000L * kind_codes$sample.kind[[kinds[["sample.kind"]]]]
+  now <- stats::setNames(RNGkind(), names(r_default_kinds))
+  if (is.na(code) || code != want || !identical(unname(now), unname(kinds[names(r_default_kinds)]))) {
+    sb_abort(sprintf(
+      "r did not take the RNG kinds: asked for %s (.Random.seed[1] %d), got %s (.Random.seed[1] %s)",
+      paste(kinds, collapse = "/"), want, paste(now, collapse = "/"), format(code)
+    ), "framework_error")
+  }
+  invisible(code)
+}

@@ -1,0 +1,4 @@
+library(testthat)
+library(seedbridge)
+
+test_check("seedbridge")

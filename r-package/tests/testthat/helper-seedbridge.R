@@ -1,0 +1,42 @@
+# Writes a manifest (lines of text) to a temp file as UTF-8 bytes, whatever the locale; deleted
+# when the calling test ends.
+local_manifest <- function(lines, .local_envir = parent.frame()) {
+  path <- withr::local_tempfile(fileext = ".yaml", .local_envir = .local_envir)
+  text <- paste0(paste(vapply(lines, as_utf8, ""), collapse = "\n"), "\n")
+  writeBin(charToRaw(text), path)
+  path
+}
+
+# A manifest with root 0x2a and the given job lines under `jobs:`.
+local_jobs <- function(jobs = "  train: {}", .local_envir = parent.frame()) {
+  local_manifest(c("seedbridge: 1", "derivation: 1", "root:", "  entropy: \"0x2a\"", "jobs:", jobs),
+                 .local_envir = .local_envir)
+}
+
+# Restores .Random.seed and the RNG kinds when the calling test ends.
+local_rng_sandbox <- function(.local_envir = parent.frame()) {
+  old <- rng_state()
+  withr::defer(rng_restore(old), envir = .local_envir)
+}
+
+# The shared golden vectors: $SEEDBRIDGE_GOLDEN (set by the Makefile for R CMD check), else the
+# file in the source tree next to r-package/. Never copied into the package.
+golden_path <- function() {
+  env <- Sys.getenv("SEEDBRIDGE_GOLDEN", unset = "")
+  candidates <- c(env, file.path("..", "..", "..", "tests", "golden", "derivation-v1.json"))
+  found <- candidates[nzchar(candidates) & file.exists(candidates)]
+  if (length(found)) normalizePath(found[[1L]]) else NULL
+}
+
+read_golden <- function(path) {
+  text <- paste(readLines(path, encoding = "UTF-8", warn = FALSE), collapse = "\n")
+  # JSON integers wider than 2^53 (the key epoch = 12345678901234567890) would become inexact
+  # doubles; quoted, they are text, which the derivation encodes to the same bytes.
+  text <- gsub("(:[[:space:]]*)(-?[0-9]{16,})", "\\1\"\\2\"", text)
+  jsonlite::fromJSON(text, simplifyVector = FALSE)
+}
+
+# Runs `code` with LC_CTYPE set to C (R's character handling then treats non-ASCII as bytes).
+with_c_ctype <- function(code) {
+  withr::with_locale(c(LC_CTYPE = "C"), code)
+}

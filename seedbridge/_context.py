@@ -1,0 +1,170 @@
+"""Which manifest, job and keys a seeding call applies to, and the keys of per-stream seeds.
+
+Shared by the framework modules and ``seed_everything``. Stdlib only: no framework is imported here.
+
+A call with ``job=None`` takes the job from ``SEEDBRIDGE_JOB`` and its keys from ``SEEDBRIDGE_KEYS`` (a JSON
+object of text values), as ``seedbridge run`` and ``seedbridge env`` set them; ``load()`` already reads the
+manifest path from ``SEEDBRIDGE_MANIFEST``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shlex
+from collections.abc import Mapping
+from typing import Union
+
+from seedbridge import derive as _derive
+from seedbridge.errors import DerivationError, MissingDependencyError, UnknownJobError
+from seedbridge.manifest import Manifest, load
+
+__all__ = [
+    "EXTRAS",
+    "JOB_ENV",
+    "KEYS_ENV",
+    "STREAM_KEYS",
+    "ManifestLike",
+    "StreamBase",
+    "header",
+    "installed",
+    "main_seed",
+    "require",
+    "resolve",
+    "stream_keys",
+]
+
+JOB_ENV = "SEEDBRIDGE_JOB"
+KEYS_ENV = "SEEDBRIDGE_KEYS"
+
+# Keys that the per-(rank, worker, epoch) helpers add themselves; a caller key of the same name clashes.
+# loader_seed stands in for epoch when a DataLoader's epoch was never set (docs/frameworks/torch.md).
+STREAM_KEYS = ("rank", "worker", "epoch", "loader_seed")
+
+# target -> (module to look for, extra that installs it)
+EXTRAS: dict[str, tuple[str, str]] = {
+    "numpy": ("numpy", "numpy"),
+    "torch": ("torch", "torch"),
+    "tensorflow": ("tensorflow", "tensorflow"),
+    "r": ("rpy2", "r"),
+}
+
+ManifestLike = Union[Manifest, str, "os.PathLike[str]", None]
+
+
+def installed(target: str) -> bool:
+    """Whether ``target``'s framework can be imported, found without importing it."""
+    if target not in EXTRAS:
+        return True
+    return importlib.util.find_spec(EXTRAS[target][0]) is not None
+
+
+def require(target: str) -> None:
+    """Raise MissingDependencyError naming the extra when ``target``'s framework is not installed."""
+    if not installed(target):
+        module, extra = EXTRAS[target]
+        raise MissingDependencyError(f"the {target} target needs {module}; install seedbridge[{extra}]")
+
+
+def _env_keys() -> dict[str, str]:
+    raw = os.environ.get(KEYS_ENV)
+    if raw is None or raw.strip() == "":
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise DerivationError(
+            f'{KEYS_ENV}: must be a JSON object of text values such as {{"fold":"2"}}, got {raw!r}'
+        )
+    return data
+
+
+def resolve(job: str | None, manifest: ManifestLike, keys: Mapping[str, object]) -> tuple[Manifest, str, dict[str, object]]:
+    """The manifest, job name and keys of a call, with ``job=None`` read from the environment.
+
+    An unknown job raises UnknownJobError here, before any framework is touched."""
+    merged: dict[str, object] = dict(keys)
+    if job is None:
+        job = os.environ.get(JOB_ENV) or None
+        if job is None:
+            raise UnknownJobError(
+                f"no job given and {JOB_ENV} is not set: pass a job name, or start the process with "
+                "`seedbridge run JOB -- COMMAND` (or after `eval \"$(seedbridge env JOB)\"`)",
+                job="", suggestions=[],
+            )
+        for name, value in _env_keys().items():
+            if name in merged and _derive.key_text(name, merged[name]) != value:
+                raise DerivationError(
+                    f"key {name!r}: given as {merged[name]!r}, but {KEYS_ENV} says {value!r}"
+                )
+            merged[name] = value
+    if manifest is None or isinstance(manifest, (str, os.PathLike)):
+        manifest = load(manifest)
+    manifest.job(job)
+    return manifest, job, merged
+
+
+def main_seed(manifest: Manifest, job: str, keys: Mapping[str, object], target: str | None = None) -> int:
+    """The job's main seed: ``manifest.seed(job, **keys)`` (31 bits), or a wider pin as written, which is
+    what ``seedbridge env`` exports as SEEDBRIDGE_SEED; checked against ``target``'s range when given."""
+    from seedbridge.envvars import job_seed
+
+    seed = job_seed(manifest, job, keys)
+    if target is not None:
+        _derive.check_seed_for(target, seed)
+    return seed
+
+
+def header(manifest: Manifest, job: str, keys: Mapping[str, object], target: str) -> str:
+    """The comment that opens every snippet: which job, keys, manifest and derivation the numbers come from."""
+    shown = ", ".join(f"{k}={_derive.key_text(k, v)}" for k, v in sorted(keys.items()))
+    where = os.path.basename(manifest.path) if manifest.path else "a manifest"
+    command = shlex.join(["seedbridge", "snippet", job, "--target", target,
+                          *(f"--key={k}={_derive.key_text(k, v)}" for k, v in sorted(keys.items()))])
+    lines = [
+        f"# seedbridge: seeds of job {job!r}" + (f" with keys {shown}" if shown else "")
+        + f" from {where} (derivation {manifest.derivation}).",
+        f"# Generated by `{command}`; do not edit the numbers by hand.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def stream_keys(keys: Mapping[str, object], **stream: object) -> dict[str, object]:
+    """``keys`` plus the stream's own keys (rank, worker, epoch); a caller key of the same name is an error."""
+    for name, value in stream.items():
+        if name in keys:
+            raise DerivationError(
+                f"key {name!r}: is set by seedbridge for per-(rank, worker, epoch) streams and cannot also be "
+                f"a caller key, got {name}={keys[name]!r}"
+            )
+    return {**keys, **stream}
+
+
+class StreamBase:
+    """What a derivation needs, without the Manifest: picklable, so it can travel to DataLoader workers.
+
+    With at least one key the derivation base is the job's pin, else the root (docs/derivation.md)."""
+
+    __slots__ = ("base", "job", "keys", "version")
+
+    def __init__(self, manifest: Manifest, job: str, keys: Mapping[str, object]) -> None:
+        pin = manifest.job(job).seed
+        self.base = pin if pin is not None else manifest.root.entropy
+        self.job = job
+        self.keys = {name: _derive.key_text(name, value) for name, value in keys.items()}
+        self.version = manifest.derivation
+
+    def __getstate__(self) -> tuple[int, str, dict[str, str], int]:
+        return (self.base, self.job, self.keys, self.version)
+
+    def __setstate__(self, state: tuple[int, str, dict[str, str], int]) -> None:
+        self.base, self.job, self.keys, self.version = state
+
+    def seed(self, *, bits: int, **stream: object) -> int:
+        """The seed of this job's stream ``stream`` (e.g. rank=1, worker=0, epoch=3), ``bits`` wide."""
+        if not stream:
+            raise DerivationError("a stream seed needs at least one stream key such as rank=0")
+        return _derive.derive(self.base, self.job, stream_keys(self.keys, **stream), bits=bits, version=self.version)
