@@ -19,6 +19,7 @@ from seedbridge.errors import (
     UnknownJobError,
     ValidationError,
 )
+from seedbridge.everything import FrameworkSeed, RNGState, SeedReport, restore, seed_everything, snapshot
 from seedbridge.manifest import Job, Manifest, Root, load, loads
 
 __version__ = "0.1.0"
@@ -38,13 +39,16 @@ __all__ = [
     "DERIVATION_VERSION",
     "DerivationError",
     "FrameworkError",
+    "FrameworkSeed",
     "Job",
     "LedgerError",
     "Manifest",
     "ManifestError",
     "MissingDependencyError",
+    "RNGState",
     "Root",
     "SeedRangeError",
+    "SeedReport",
     "SeedbridgeError",
     "SolverError",
     "UnknownJobError",
@@ -52,4 +56,7 @@ __all__ = [
     "__version__",
     "load",
     "loads",
+    "restore",
+    "seed_everything",
+    "snapshot",
 ]

@@ -34,9 +34,9 @@ dec_to_hex <- function(dec) {
   paste(c(0:9, letters[1:6])[convert_digits(digits, 10, 16) + 1], collapse = "")
 }
 
-# Lower-case hex without leading zeros ("0" for zero).
+# Lower-case hex without "0x" and leading zeros ("0" for zero).
 strip_hex <- function(hex) {
-  out <- sub("^0+", "", tolower(hex))
+  out <- sub("^0+", "", sub("^0[xX]", "", tolower(hex)))
   if (out == "") "0" else out
 }
 

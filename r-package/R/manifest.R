@@ -161,6 +161,10 @@ describe_node <- function(x) {
   describe_value(x)
 }
 
+describe_kind <- function(x) {
+  if (inherits(x, "sb_yaml_int")) "an integer" else if (inherits(x, "sb_yaml_bool")) "a boolean" else describe_node(x)
+}
+
 # An integer node's value as list(negative, hex), or NULL when yaml's text is not one we can read.
 yaml_int_value <- function(node) {
   text <- gsub("_", "", node$text, fixed = TRUE)
@@ -214,7 +218,7 @@ read_map <- function(rd, node, field, allowed = NULL) {
       shown <- if (inherits(key, c("sb_yaml_int", "sb_yaml_bool"))) key$text else if (is.null(key)) "~" else format(key)
       bad(rd, join_field(field, shown), sprintf(
         "keys must be text; YAML read %s as %s, quote it as \"%s\"",
-        show_text(shown), sub(" .*$", "", describe_node(key)), shown
+        show_text(shown), describe_kind(key), shown
       ))
       next
     }

@@ -1,0 +1,374 @@
+"""Run a command as a job of the manifest and record it; replay a recorded run (docs/ci.md).
+
+``run`` starts the command with the job's environment (seeds, PYTHONHASHSEED, determinism variables,
+SEEDBRIDGE_RUN_ID), passes stdin, stdout, stderr and any inherited file descriptor straight through
+(nothing is buffered), forwards signals, and records the run in the ledger: inserted as ``started``
+before the command starts, completed when it ends. ``rerun`` replays a recorded run with the same
+seeds and compares each output's SHA-256 with the recorded one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from seedbridge import _provenance, ledger as _ledger
+from seedbridge.envvars import job_environment, job_seed
+from seedbridge.errors import Problem, ValidationError
+from seedbridge.manifest import Manifest
+
+__all__ = [
+    "OutputCheck",
+    "RerunResult",
+    "RunResult",
+    "exit_status",
+    "parse_assignments",
+    "rerun",
+    "run",
+    "sha256_file",
+]
+
+CHUNK = 1024 * 1024
+# Signals seedbridge passes on to the command instead of dying of them itself.
+FORWARDED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+                  if hasattr(signal, name))
+# Signals that end a process without a core dump: when the command died of one, seedbridge dies of the
+# same one, so a calling shell sees what it would have seen without seedbridge (bash stops a loop on a
+# child's SIGINT only when the child died of it: "wait and cooperative exit").
+_REPRODUCED_DEATHS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGPIPE", "SIGKILL",
+                                                              "SIGUSR1", "SIGUSR2", "SIGALRM") if hasattr(signal, name))
+
+Warn = Callable[[str], None]
+
+
+def _stderr_warn(message: str) -> None:
+    print(f"seedbridge: warning: {message}", file=sys.stderr, flush=True)
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file, read in 1 MiB chunks so that files of any size fit."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _digests(paths: Iterable[str], cwd: str) -> dict[str, str | None]:
+    """path as given -> SHA-256, or None when there is no such file."""
+    out: dict[str, str | None] = {}
+    for path in paths:
+        full = os.path.join(cwd, path)
+        try:
+            out[path] = sha256_file(full)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            out[path] = None
+    return out
+
+
+def parse_assignments(items: Iterable[str], *, flag: str) -> dict[str, str]:
+    """``NAME=VALUE`` items as a dict; every malformed or repeated one is reported."""
+    problems: list[Problem] = []
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            problems.append(Problem(f"must be NAME=VALUE such as lr=0.01, got {item!r}", field=flag))
+        elif name in out:
+            problems.append(Problem(f"{name!r} given twice ({out[name]!r} and {value!r})", field=flag))
+        else:
+            out[name] = value
+    if problems:
+        raise ValidationError(problems)
+    return out
+
+
+@dataclass(frozen=True)
+class RunResult:
+    record: _ledger.RunRecord
+    exit_code: int
+    signal: int | None = None
+    error: str | None = None  # the command could not be started
+
+
+def _from_terminal(signum: int) -> bool:
+    """True when ``signum`` most likely came from our controlling terminal (Ctrl-C, Ctrl-\\, hang-up).
+
+    The terminal sends those to its whole foreground process group, the command included, so passing
+    them on would deliver them twice (a second KeyboardInterrupt in the middle of the command's cleanup)."""
+    if signum not in (signal.SIGINT, getattr(signal, "SIGQUIT", -1), signal.SIGHUP):
+        return False
+    for fd in (0, 1, 2):
+        try:
+            if os.isatty(fd) and os.tcgetpgrp(fd) == os.getpgrp():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _spawn(command: Sequence[str], *, env: Mapping[str, str], cwd: str) -> tuple[int | None, str | None]:
+    """Run ``command`` with our stdin/stdout/stderr and forward signals; (returncode, start error)."""
+    import threading
+
+    forwarding = threading.current_thread() is threading.main_thread()
+    pending: list[int] = []
+    child: list[subprocess.Popen[bytes]] = []
+
+    def handler(signum: int, frame: object) -> None:
+        if _from_terminal(signum):
+            return
+        if child:
+            try:
+                child[0].send_signal(signum)
+            except (ProcessLookupError, OSError):
+                pass
+        else:
+            pending.append(signum)
+
+    previous = {s: signal.signal(s, handler) for s in FORWARDED} if forwarding else {}
+    try:
+        try:
+            # close_fds=False: descriptors the caller gave seedbridge (a pipe on fd 3, say) reach the
+            # command too; seedbridge's own files (the ledger) are opened close-on-exec.
+            proc = subprocess.Popen(list(command), env=dict(env), cwd=cwd, close_fds=False)
+        except FileNotFoundError:
+            return 127, f"cannot run {command[0]!r}: no such file or directory (not on PATH?)"
+        except PermissionError:
+            return 126, f"cannot run {command[0]!r}: permission denied (not executable?)"
+        except OSError as exc:
+            return 126, f"cannot run {command[0]!r}: {exc.strerror or exc}"
+        child.append(proc)
+        for signum in pending:
+            proc.send_signal(signum)
+        return proc.wait(), None
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+
+
+def run(
+    manifest: Manifest,
+    job: str,
+    command: Sequence[str],
+    *,
+    keys: Mapping[str, str] | None = None,
+    inputs: Iterable[str] = (),
+    outputs: Iterable[str] = (),
+    params: Mapping[str, str] | None = None,
+    deliberate: bool = False,
+    rerun_of: str | None = None,
+    cwd: str | None = None,
+    ledger_path: str | None = None,
+    warn: Warn = _stderr_warn,
+) -> RunResult:
+    """Run ``command`` as ``job`` and record it; the result carries the exit status to pass on."""
+    command = list(command)
+    keys = dict(keys or {})
+    params = dict(params or {})
+    inputs = list(dict.fromkeys(inputs))
+    outputs = list(dict.fromkeys(outputs))
+    workdir = os.path.abspath(cwd or os.getcwd())
+    problems: list[Problem] = []
+    if not command:
+        problems.append(Problem("a command is required: seedbridge run JOB -- CMD ..."))
+    if not os.path.isdir(workdir):
+        problems.append(Problem("working directory does not exist", file=workdir))
+    input_digests = _digests(inputs, workdir) if not problems else {}
+    problems += [Problem("input file does not exist (or is not a file)", file=p)
+                 for p, d in input_digests.items() if d is None]
+    if problems:
+        raise ValidationError(problems)
+
+    run_id = _ledger.new_run_id()
+    job_env = job_environment(manifest, job, keys=keys, extra={"SEEDBRIDGE_RUN_ID": run_id})
+    seed = job_seed(manifest, job, keys)
+    frameworks = manifest.job(job).frameworks
+    code = _provenance.code_state(workdir)
+    fp = _ledger.fingerprint(job=job, keys=keys, seed=seed, code_version=code.version, inputs=input_digests,
+                             params=params, command=command)
+    root = manifest.root
+    record = _ledger.RunRecord(
+        run_id=run_id, job=job, command=command, started_at=_ledger.utc_now(), keys=keys,
+        seeds={"seed": seed, "PYTHONHASHSEED": int(job_env["PYTHONHASHSEED"])},
+        derivation=manifest.derivation, profile=manifest.job(job).profile,
+        manifest_path=os.path.abspath(manifest.path) if manifest.path else None,
+        manifest_digest=manifest.digest(), root_source=root.source + (f":{root.env}" if root.env else ""),
+        cwd=workdir, environment=job_env, git_commit=code.commit, git_dirty=code.dirty,
+        code_version=code.version, inputs=input_digests, outputs=dict.fromkeys(outputs), params=params,
+        versions=_provenance.versions(frameworks), host=_provenance.host(), pid=os.getpid(),
+        deliberate=deliberate, rerun_of=rerun_of, fingerprint=fp,
+    )
+    path = ledger_path or _ledger.default_path(manifest.path)
+    with _ledger.Ledger(path) as book:
+        duplicate = book.find_duplicate(fp, before=run_id)
+        notes: list[str] = []
+        if duplicate is not None:
+            note = (f"run {run_id} repeats run {duplicate}: same seed, code version, inputs, parameters and command"
+                    + ("; marked as a deliberate reproducibility check" if deliberate else
+                       "; a repeated run adds nothing unless it is a deliberate reproducibility check "
+                       "(pass --rerun to say so, or use new seeds)"))
+            notes.append(note)
+            if not deliberate:
+                warn(note)
+        book.insert(replace(record, duplicate_of=duplicate, warnings=notes))
+
+        env = {**os.environ, **job_env}
+        returncode, error = _spawn(command, env=env, cwd=workdir)
+        died_of = -returncode if returncode is not None and returncode < 0 else None
+        exit_code = 128 + died_of if died_of is not None else int(returncode or 0)
+        output_digests = _digests(outputs, workdir)
+        late: list[str] = []
+        if error is not None:
+            late.append(error)
+        missing = [p for p, d in output_digests.items() if d is None]
+        if missing and error is None:
+            late.append(f"output file not written: {', '.join(missing)}")
+            warn(f"run {run_id}: output file not written: {', '.join(missing)}")
+        book.finish(run_id, ended_at=_ledger.utc_now(), exit_code=exit_code, signal=died_of,
+                    status="succeeded" if exit_code == 0 else "failed", outputs=output_digests, warnings=late)
+        final = book.get(run_id)
+    return RunResult(record=final, exit_code=exit_code, signal=died_of, error=error)
+
+
+def exit_status(result: RunResult) -> int:
+    """The exit status seedbridge should end with. When the command died of a terminating signal,
+    seedbridge dies of the same signal (so this does not return); otherwise 128 + signal or the code."""
+    if result.signal is not None and result.signal in _REPRODUCED_DEATHS:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        signal.signal(result.signal, signal.SIG_DFL)
+        os.kill(os.getpid(), result.signal)
+    return result.exit_code
+
+
+# -- rerun ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutputCheck:
+    path: str
+    recorded: str | None
+    now: str | None
+    reproduced: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class RerunResult:
+    original: _ledger.RunRecord
+    run: RunResult
+    checks: list[OutputCheck] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def reproduced(self) -> bool:
+        return bool(self.checks) and all(c.reproduced for c in self.checks) and \
+            self.run.exit_code == self.original.exit_code
+
+
+def _move_aside(paths: Iterable[str], cwd: str, tag: str) -> dict[str, str]:
+    """Rename existing output files to hidden siblings, so a rerun that fails to write one cannot pass
+    by finding the old file; returns path -> backup."""
+    moved: dict[str, str] = {}
+    for path in paths:
+        full = os.path.join(cwd, path)
+        if os.path.isfile(full):
+            backup = os.path.join(os.path.dirname(full), f".{os.path.basename(full)}.seedbridge-{tag}")
+            os.replace(full, backup)
+            moved[path] = backup
+    return moved
+
+
+def rerun(
+    run_id: str,
+    *,
+    manifest: Manifest | None = None,
+    ledger_path: str | None = None,
+    allow_manifest_change: bool = False,
+    cwd: str | None = None,
+    warn: Warn = _stderr_warn,
+) -> RerunResult:
+    """Replay run ``run_id``: same command, folder, job, keys, parameters and seeds (re-derived from the
+    manifest, which must be the one the run used), then compare each output with the recorded digest."""
+    from seedbridge.manifest import load
+
+    with _ledger.Ledger(ledger_path or _ledger.default_path(manifest.path if manifest else None)) as book:
+        original = book.get(run_id)
+        path = book.path
+    if manifest is None:
+        recorded = original.manifest_path
+        manifest = load(recorded if recorded and os.path.exists(recorded) else None)
+    digest = manifest.digest()
+    if original.manifest_digest is not None and digest != original.manifest_digest and not allow_manifest_change:
+        now_seed = job_seed(manifest, original.job, original.keys) if original.job in manifest.jobs else None
+        if now_seed is None:
+            what = f"job {original.job!r} is no longer declared"
+        elif now_seed == original.seed:
+            what = f"the job's seed is unchanged ({now_seed}), but other settings (profile, frameworks) may differ"
+        else:
+            what = f"the job's seed would be {now_seed} instead of the recorded {original.seed}"
+        raise ValidationError([Problem(
+            f"differs from the manifest run {original.run_id} used (digest {original.manifest_digest[:12]} "
+            f"recorded, {digest[:12]} now); {what}. Restore that manifest (e.g. from the CI artifact) and name it "
+            "with -m, or pass --allow-manifest-change to rerun with the current manifest",
+            file=manifest.path or "<manifest>")])
+    workdir = cwd or original.cwd or os.getcwd()
+    if not os.path.isdir(workdir):
+        raise ValidationError([Problem(f"run {original.run_id} ran in this folder, which does not exist here; "
+                                       "pass --cwd DIR", file=workdir)])
+    notes: list[str] = []
+    now_inputs = _digests(original.inputs, workdir)
+    for p, d in original.inputs.items():
+        if now_inputs.get(p) != d:
+            notes.append(f"input {p} changed since run {original.run_id}" if now_inputs.get(p)
+                         else f"input {p} is missing")
+    if any(now_inputs.get(p) is None for p in original.inputs):
+        raise ValidationError([Problem("input file of the recorded run does not exist", file=p)
+                               for p in original.inputs if now_inputs.get(p) is None])
+    tag = f"rerun-{os.getpid()}"
+    moved = _move_aside(original.outputs, workdir, tag)
+    try:
+        result = run(manifest, original.job, original.command, keys=original.keys, inputs=list(original.inputs),
+                     outputs=list(original.outputs), params=original.params, deliberate=True,
+                     rerun_of=original.run_id, cwd=workdir, ledger_path=path, warn=warn)
+        checks = [_check_output(p, original.outputs[p], result.record.outputs.get(p), workdir, moved.get(p))
+                  for p in original.outputs]
+    finally:
+        for p, backup in moved.items():
+            full = os.path.join(workdir, p)
+            if os.path.exists(full):
+                os.unlink(backup)
+            else:
+                os.replace(backup, full)  # the rerun did not write it: give the user their file back
+    if not original.outputs:
+        notes.append(f"run {original.run_id} recorded no output files (--output), so nothing could be compared")
+    if result.exit_code != original.exit_code:
+        notes.append(f"exit code {result.exit_code}, recorded {original.exit_code}")
+    return RerunResult(original=original, run=result, checks=checks, notes=notes)
+
+
+def _check_output(path: str, recorded: str | None, now: str | None, cwd: str, previous: str | None) -> OutputCheck:
+    if recorded is None and now is None:
+        return OutputCheck(path, recorded, now, True, "not written, as in the recorded run")
+    if recorded is None:
+        return OutputCheck(path, recorded, now, False, "written now, but the recorded run did not write it")
+    if now is None:
+        return OutputCheck(path, recorded, now, False, "not written by the rerun")
+    if recorded == now:
+        return OutputCheck(path, recorded, now, True, f"reproduced (sha256 {now[:12]})")
+    detail = f"differs (sha256 {recorded[:12]} recorded, {now[:12]} now)"
+    if previous is not None and sha256_file(previous) == recorded:
+        # The file from the recorded run was still on disk: say by how much the numbers moved.
+        from seedbridge.verify import compare_files
+
+        cmp = compare_files(previous, os.path.join(cwd, path))
+        if cmp.numeric_detail:
+            detail += f": {cmp.numeric_detail}"
+    return OutputCheck(path, recorded, now, False, detail)
+
