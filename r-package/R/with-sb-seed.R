@@ -56,8 +56,10 @@ rng_state <- function() {
 rng_restore <- function(state) {
   # RNGkind() sets the kinds R uses when .Random.seed is absent; .Random.seed[1] carries them
   # otherwise. withr's with_seed() 2.5.0 skips the first when there was no seed, leaking kinds.
-  quiet_rounding(RNGkind(kind = state$kinds[[1L]], normal.kind = state$kinds[[2L]],
-                         sample.kind = state$kinds[[3L]]))
+  # Going back to kinds the session had chosen: R warned about them (Rounding, Marsaglia-Multicarry)
+  # when they were chosen, so it need not warn again.
+  suppressWarnings(RNGkind(kind = state$kinds[[1L]], normal.kind = state$kinds[[2L]],
+                           sample.kind = state$kinds[[3L]]))
   if (is.null(state$random_seed)) {
     if (exists(".Random.seed", envir = globalenv(), inherits = FALSE)) {
       rm(".Random.seed", envir = globalenv())

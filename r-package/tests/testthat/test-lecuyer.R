@@ -47,8 +47,9 @@ test_that("doRNG takes it as a seed", {
   path <- local_jobs()
   s <- sb_lecuyer_seed("train", manifest = path)
   `%dorng%` <- doRNG::`%dorng%`
+  foreach::registerDoSEQ() # one process is enough to check the streams
   draw <- function() {
-    suppressWarnings(unlist(foreach::foreach(i = 1:3, .options.RNG = s) %dorng% runif(1)))
+    suppressMessages(unlist(foreach::foreach(i = 1:3, .options.RNG = s) %dorng% runif(1)))
   }
   expect_identical(draw(), draw())
 })
