@@ -45,6 +45,8 @@ __all__ = [
     "fingerprint",
     "loads_export",
     "new_run_id",
+    "read_run",
+    "read_runs",
     "utc_now",
 ]
 
@@ -335,7 +337,7 @@ class Ledger:
     @staticmethod
     def _from_row(columns: Iterable[str], row: Iterable[Any]) -> RunRecord:
         data: dict[str, Any] = {}
-        for name, value in zip(columns, row):
+        for name, value in zip(columns, row, strict=False):
             if name in _JSON_FIELDS:
                 value = json.loads(value)
             elif name in _BOOL_FIELDS and value is not None:
@@ -456,6 +458,23 @@ def opened(path: str | os.PathLike[str] | None = None, *, manifest_path: str | N
         ledger.close()
 
 
+def read_runs(path: str | os.PathLike[str], *, job: str | None = None) -> list[RunRecord]:
+    """Every run in the ledger at ``path`` (of ``job``); none when the file does not exist yet."""
+    if not os.path.exists(path):
+        return []
+    with Ledger(path) as book:
+        return book.runs(job=job)
+
+
+def read_run(path: str | os.PathLike[str], run_id: str) -> RunRecord:
+    """One run of the ledger at ``path`` (a unique prefix of its id will do)."""
+    if not os.path.exists(path):
+        raise LedgerError(f"no ledger at {os.fspath(path)}; runs are recorded there by `seedbridge run` "
+                          f"(or name another with --ledger or ${LEDGER_ENV})")
+    with Ledger(path) as book:
+        return book.get(run_id)
+
+
 # -- export / import ----------------------------------------------------------------------------
 
 
@@ -491,7 +510,7 @@ def loads_export(text: str, *, source: str = "<export>") -> list[RunRecord]:
                                 field="seedbridge_ledger_export"))
     runs = doc["runs"]
     if not isinstance(runs, list):
-        raise ValidationError(problems + [Problem("must be a list", file=source, field="runs")])
+        raise ValidationError([*problems, Problem("must be a list", file=source, field="runs")])
     records: list[RunRecord] = []
     known = set(_COLUMNS)
     for i, item in enumerate(runs):

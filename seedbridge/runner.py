@@ -9,6 +9,7 @@ seeds and compares each output's SHA-256 with the recorded one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -17,7 +18,8 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from seedbridge import _provenance, ledger as _ledger
+from seedbridge import _provenance
+from seedbridge import ledger as _ledger
 from seedbridge.envvars import job_environment, job_seed
 from seedbridge.errors import Problem, ValidationError
 from seedbridge.manifest import Manifest
@@ -124,10 +126,8 @@ def _spawn(command: Sequence[str], *, env: Mapping[str, str], cwd: str) -> tuple
         if _from_terminal(signum):
             return
         if child:
-            try:
+            with contextlib.suppress(ProcessLookupError, OSError):
                 child[0].send_signal(signum)
-            except (ProcessLookupError, OSError):
-                pass
         else:
             pending.append(signum)
 
@@ -166,6 +166,7 @@ def run(
     cwd: str | None = None,
     ledger_path: str | None = None,
     warn: Warn = _stderr_warn,
+    on_start: Callable[[_ledger.RunRecord, str], None] | None = None,
 ) -> RunResult:
     """Run ``command`` as ``job`` and record it; the result carries the exit status to pass on."""
     command = list(command)
@@ -216,7 +217,10 @@ def run(
             notes.append(note)
             if not deliberate:
                 warn(note)
-        book.insert(replace(record, duplicate_of=duplicate, warnings=notes))
+        record = replace(record, duplicate_of=duplicate, warnings=notes)
+        book.insert(record)
+        if on_start is not None:
+            on_start(record, book.path)
 
         env = {**os.environ, **job_env}
         returncode, error = _spawn(command, env=env, cwd=workdir)
@@ -293,6 +297,7 @@ def rerun(
     allow_manifest_change: bool = False,
     cwd: str | None = None,
     warn: Warn = _stderr_warn,
+    on_start: Callable[[_ledger.RunRecord, str], None] | None = None,
 ) -> RerunResult:
     """Replay run ``run_id``: same command, folder, job, keys, parameters and seeds (re-derived from the
     manifest, which must be the one the run used), then compare each output with the recorded digest."""
@@ -336,7 +341,7 @@ def rerun(
     try:
         result = run(manifest, original.job, original.command, keys=original.keys, inputs=list(original.inputs),
                      outputs=list(original.outputs), params=original.params, deliberate=True,
-                     rerun_of=original.run_id, cwd=workdir, ledger_path=path, warn=warn)
+                     rerun_of=original.run_id, cwd=workdir, ledger_path=path, warn=warn, on_start=on_start)
         checks = [_check_output(p, original.outputs[p], result.record.outputs.get(p), workdir, moved.get(p))
                   for p in original.outputs]
     finally:
@@ -367,7 +372,7 @@ def _check_output(path: str, recorded: str | None, now: str | None, cwd: str, pr
         # The file from the recorded run was still on disk: say by how much the numbers moved.
         from seedbridge.verify import compare_files
 
-        cmp = compare_files(previous, os.path.join(cwd, path))
+        cmp = compare_files(previous, os.path.join(cwd, path), name=path)
         if cmp.numeric_detail:
             detail += f": {cmp.numeric_detail}"
     return OutputCheck(path, recorded, now, False, detail)

@@ -125,7 +125,7 @@ def get_state() -> dict[str, Any]:
         state["keras_seed"] = gs.get_global_attribute(_KERAS_SEED)
         gen = gs.get_global_attribute(_KERAS_GENERATOR)
         if gen is not None:
-            state["keras_generator"] = _keras().ops.convert_to_numpy(gen.state.value)
+            state["keras_generator"] = gen.state.numpy()
     return state
 
 

@@ -106,7 +106,7 @@ def _walk_json(x: Any, y: Any, path: str, acc: _Acc) -> None:
     elif isinstance(x, list) and isinstance(y, list):
         if len(x) != len(y):
             acc.differ(f"{path}: {len(x)} items vs {len(y)}")
-        for i, (u, v) in enumerate(zip(x, y)):
+        for i, (u, v) in enumerate(zip(x, y, strict=False)):
             _walk_json(u, v, f"{path}[{i}]", acc)
     else:
         acc.differ(f"{path}: {type(x).__name__} vs {type(y).__name__}")
@@ -131,10 +131,10 @@ def _csv_diff(a: str, b: str, acc: _Acc, delimiter: str) -> bool:
         return False
     if len(rows_a) != len(rows_b):
         acc.differ(f"{len(rows_a)} rows vs {len(rows_b)}")
-    for r, (ra, rb) in enumerate(zip(rows_a, rows_b), start=1):
+    for r, (ra, rb) in enumerate(zip(rows_a, rows_b, strict=False), start=1):
         if len(ra) != len(rb):
             acc.differ(f"row {r}: {len(ra)} columns vs {len(rb)}")
-        for c, (u, v) in enumerate(zip(ra, rb), start=1):
+        for c, (u, v) in enumerate(zip(ra, rb, strict=False), start=1):
             if u == v:
                 continue
             try:
@@ -198,16 +198,18 @@ def _first_difference(a: str, b: str) -> int | None:
             offset += len(ca)
 
 
-def compare_files(a: str | os.PathLike[str], b: str | os.PathLike[str], *, atol: float = 0.0) -> Comparison:
+def compare_files(a: str | os.PathLike[str], b: str | os.PathLike[str], *, atol: float = 0.0,
+                  name: str | None = None) -> Comparison:
     """Compare ``b`` with ``a``: bytes first; numeric files that differ get their largest absolute
-    difference. Equal numbers in different bytes (JSON spacing, say) match; so do numbers within ``atol``."""
+    difference. Equal numbers in different bytes (JSON spacing, say) match; so do numbers within ``atol``.
+    The file type comes from the suffix of ``name`` (default: ``a``)."""
     a, b = os.fspath(a), os.fspath(b)
     offset = _first_difference(a, b)
     if offset is None:
         return Comparison(True, True, "identical")
     size_a, size_b = os.path.getsize(a), os.path.getsize(b)
     byte_detail = f"bytes differ from offset {offset} ({size_a} vs {size_b} bytes)"
-    suffix = os.path.splitext(a)[1].lower()
+    suffix = os.path.splitext(name or a)[1].lower()
     acc = _Acc()
     parsed = False
     if suffix in (".npy", ".npz"):
@@ -366,15 +368,15 @@ def verify(
     for o in outputs:
         if os.path.isabs(o):
             problems.append(Problem("must be a relative path: each run writes into a folder of its own, and an "
-                                    "absolute path would have every run write the same file", file=o,
-                                    field="--output"))
+                                    "absolute path would have every run write the same file",
+                                    field=f"--output {o}"))
         elif _norm(o).startswith(os.pardir):
-            problems.append(Problem("must stay inside the run folder (no leading ..)", file=o, field="--output"))
+            problems.append(Problem("must stay inside the run folder (no leading ..)", field=f"--output {o}"))
     for link in links:
         if os.path.isabs(link) or _norm(link).startswith(os.pardir):
-            problems.append(Problem("must be a relative path inside the current folder", file=link, field="--link"))
+            problems.append(Problem("must be a relative path inside the current folder", field=f"--link {link}"))
         elif not os.path.lexists(os.path.join(caller, link)):
-            problems.append(Problem("does not exist", file=link, field="--link"))
+            problems.append(Problem("does not exist here", field=f"--link {link}"))
     if problems:
         raise ValidationError(problems)
 

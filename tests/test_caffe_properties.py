@@ -115,7 +115,7 @@ def test_seeding_changes_one_line_or_adds_one(solver: tuple[str, int | None], se
         assert seeded == text
     elif before is not None:
         assert len(new) == len(old)
-        differ = [i for i, (a, b) in enumerate(zip(old, new)) if a != b]
+        differ = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
         assert len(differ) == 1 and new[differ[0]].lstrip().startswith("random_seed")
     else:
         assert len(new) == len(old) + 1

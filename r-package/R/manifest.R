@@ -255,7 +255,7 @@ closest_names <- function(x, choices, n = 3L, cutoff = 0.5) {
   d <- utils::adist(as_utf8(x), vapply(choices, as_utf8, ""))[1L, ]
   similarity <- 1 - d / pmax(nchar(x), nchar(choices), 1L)
   keep <- which(similarity >= cutoff)
-  head(choices[keep[order(-similarity[keep])]], n)
+  utils::head(choices[keep[order(-similarity[keep])]], n)
 }
 
 read_integer <- function(rd, node, field, allow_text) {

@@ -76,7 +76,8 @@ check_kinds <- function(kinds) {
   code <- random_seed_1()
   want <- kind_codes$kind[[kinds[["kind"]]]] + 100L * kind_codes$normal.kind[[kinds[["normal.kind"]]]] +
     10000L * kind_codes$sample.kind[[kinds[["sample.kind"]]]]
-  now <- stats::setNames(RNGkind(), names(r_default_kinds))
+  now <- RNGkind()
+  names(now) <- names(r_default_kinds)
   if (is.na(code) || code != want || !identical(unname(now), unname(kinds[names(r_default_kinds)]))) {
     sb_abort(sprintf(
       "r did not take the RNG kinds: asked for %s (.Random.seed[1] %d), got %s (.Random.seed[1] %s)",

@@ -146,9 +146,7 @@ class _Parser:
                 field = self.field(depth, record)
                 if fields is not None and field is not None:
                     fields.append(field)
-            elif self.kind == "symbol" and self.tok == close:
-                return fields
-            elif self.kind == "eof" and close is None:
+            elif (self.kind == "symbol" and self.tok == close) or (self.kind == "eof" and close is None):
                 return fields
             elif self.kind == "eof":
                 raise PrototxtError(f"unclosed {'{' if close == '}' else '<'}: the file ends before its {close!r}",

@@ -9,14 +9,18 @@ NetParameter is deliberately opaque (a message with no fields): seedbridge check
 with its own parser and leaves its meaning to Caffe, which validates the net when it builds it. NetState
 (``train_state``, ``test_state``) is small and fully defined, so it is validated like the top level.
 
-This module imports protobuf; ``seedbridge.caffe`` imports it only when a solver is validated.
+This module imports protobuf; ``seedbridge.caffe`` imports this module only when a solver is validated.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+from collections.abc import Callable
 from typing import Any
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
+from google.protobuf.descriptor import FieldDescriptor as FD
 
 from seedbridge.caffe._prototxt import Document, Field, Lines, Value
 from seedbridge.errors import Problem
@@ -109,8 +113,6 @@ def _add_fields(message: Any, table: tuple[tuple[str, int, int, str, str | None,
 @functools.cache
 def solver_class() -> Any:
     """The generated message class of ``caffe.SolverParameter`` (built once, in a private pool)."""
-    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-
     proto = descriptor_pb2.FileDescriptorProto(name="seedbridge/caffe_solver.proto", package="caffe",
                                                syntax="proto2")
     enum = proto.enum_type.add(name=_PHASE[0])
@@ -131,8 +133,6 @@ def solver_class() -> Any:
 
 def _expected(fd: Any) -> str:
     """What a value of field ``fd`` must look like, for messages."""
-    from google.protobuf.descriptor import FieldDescriptor as FD
-
     if fd.type == FD.TYPE_ENUM:
         names = ", ".join(v.name for v in fd.enum_type.values)
         return f"one of {names} (or its number)"
@@ -148,28 +148,27 @@ def _expected(fd: Any) -> str:
     return f"an {kind} integer in {low}..{high}"
 
 
+# protobuf's own text-format parsers of one scalar token, by field type (each raises ValueError).
+_PARSERS: dict[int, Callable[[Any, str], object]] = {
+    FD.TYPE_INT32: lambda fd, t: text_format.ParseInteger(t, is_signed=True, is_long=False),
+    FD.TYPE_INT64: lambda fd, t: text_format.ParseInteger(t, is_signed=True, is_long=True),
+    FD.TYPE_UINT32: lambda fd, t: text_format.ParseInteger(t, is_signed=False, is_long=False),
+    FD.TYPE_UINT64: lambda fd, t: text_format.ParseInteger(t, is_signed=False, is_long=True),
+    FD.TYPE_FLOAT: lambda fd, t: text_format.ParseFloat(t),
+    FD.TYPE_DOUBLE: lambda fd, t: text_format.ParseFloat(t),
+    FD.TYPE_BOOL: lambda fd, t: text_format.ParseBool(t),
+    FD.TYPE_ENUM: text_format.ParseEnum,
+}
+
+
 def _scalar_ok(fd: Any, value: Value) -> bool:
     """Whether protobuf's text format accepts ``value`` for the scalar field ``fd``."""
-    from google.protobuf import text_format
-    from google.protobuf.descriptor import FieldDescriptor as FD
-
     if fd.type == FD.TYPE_STRING:
         return value.token == "string"
     if value.token == "string":
         return False
     try:
-        if fd.type in (FD.TYPE_INT32, FD.TYPE_INT64):
-            text_format.ParseInteger(value.text, is_signed=True, is_long=fd.type == FD.TYPE_INT64)
-        elif fd.type in (FD.TYPE_UINT32, FD.TYPE_UINT64):
-            text_format.ParseInteger(value.text, is_signed=False, is_long=fd.type == FD.TYPE_UINT64)
-        elif fd.type in (FD.TYPE_FLOAT, FD.TYPE_DOUBLE):
-            text_format.ParseFloat(value.text)
-        elif fd.type == FD.TYPE_BOOL:
-            text_format.ParseBool(value.text)
-        elif fd.type == FD.TYPE_ENUM:
-            text_format.ParseEnum(fd, value.text)
-        else:  # pragma: no cover - the schema above uses no other scalar type
-            return False
+        _PARSERS[fd.type](fd, value.text)
     except ValueError:
         return False
     return True
@@ -265,8 +264,6 @@ def verify(text: str, spans: list[tuple[int, int]], edit: tuple[int, int, str] |
 
     Opaque NetParameter insides (``spans``) are blanked first, so the cost is that of the top level
     however large an inline net is. Returns (random_seed or None, the parse error or None)."""
-    from google.protobuf import text_format
-
     pieces: list[str] = []
     events = [(s, e, _blank(text, s, e)) for s, e in spans]
     if edit is not None:

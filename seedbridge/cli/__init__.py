@@ -22,6 +22,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "seed": ("seedbridge.cli.seed", "print one job's seed"),
     "env": ("seedbridge.cli.env", "print a job's environment variables (sh, dotenv, json, github, gitlab)"),
     "snippet": ("seedbridge.cli.snippet", "print code that applies a job's seed in a target framework"),
+    "run": ("seedbridge.cli.run", "run a command as a job, with its seeds, and record the run in the ledger"),
+    "rerun": ("seedbridge.cli.rerun", "replay a recorded run with the same seeds; compare its outputs"),
+    "verify": ("seedbridge.cli.verify", "run a command N times with the same seeds; compare its outputs"),
+    "history": ("seedbridge.cli.history", "list recorded runs (table or json)"),
+    "show-run": ("seedbridge.cli.show_run", "print everything recorded about one run"),
+    "export": ("seedbridge.cli.export", "write the ledger (or some runs) as JSON"),
+    "import": ("seedbridge.cli.import_", "add the runs of an export file to the ledger"),
     "caffe": ("seedbridge.cli.caffe", "set random_seed in Caffe solver files (or --check them)"),
 }
 

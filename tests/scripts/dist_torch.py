@@ -1,0 +1,77 @@
+"""A real torch.distributed run: 2 CPU processes, gloo backend, DDP training with DataLoader workers.
+
+Usage: python dist_torch.py MANIFEST JOB OUT.json
+Each rank seeds with seedbridge, takes its rank from torch.distributed, trains a few DDP steps and
+reports its per-rank seeds; rank 0 writes every rank's report and the final weights to OUT.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import sys
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, TensorDataset
+
+import seedbridge
+import seedbridge.torch as sbt
+
+WORLD = 2
+
+
+def worker(rank: int, port: int, manifest: str, job: str, out: str) -> None:
+    os.environ["MASTER_ADDR"] = "127.0.0.1"
+    os.environ["MASTER_PORT"] = str(port)
+    dist.init_process_group("gloo", rank=rank, world_size=WORLD)
+    try:
+        torch.set_num_threads(1)
+        report = seedbridge.seed_everything(job, manifest=manifest, frameworks=["python", "numpy", "torch"])
+        seeder = sbt.worker_init_fn(job, manifest=manifest)  # rank from torch.distributed
+        gen = sbt.generator(job, manifest=manifest)
+        x = torch.arange(64 * 4, dtype=torch.float32).reshape(64, 4) / 256
+        y = x.sum(dim=1, keepdim=True)
+        model = DistributedDataParallel(torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.3),
+                                                            torch.nn.Linear(8, 1)))
+        opt = torch.optim.SGD(model.parameters(), lr=0.05)
+        loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True, num_workers=1,
+                            worker_init_fn=seeder, generator=gen)
+        losses = []
+        for epoch in range(2):
+            seeder.set_epoch(epoch)
+            for xb, yb in loader:
+                loss = torch.nn.functional.mse_loss(model(xb), yb)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+        mine = {
+            "rank": seeder.rank,
+            "main_seed": report.seed,
+            "worker_seeds": [seeder.seeds(0, epoch=e)["torch"] for e in range(2)],
+            "generator_seed": gen.initial_seed(),
+            "losses": losses,
+        }
+        gathered: list[object] = [None] * WORLD
+        dist.all_gather_object(gathered, mine)
+        if rank == 0:
+            weights = b"".join(p.detach().numpy().tobytes() for p in model.module.parameters())
+            with open(out, "w", encoding="utf-8") as f:
+                json.dump({"ranks": gathered, "weights": hashlib.sha256(weights).hexdigest()}, f)
+    finally:
+        dist.destroy_process_group()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+if __name__ == "__main__":
+    mp.spawn(worker, args=(free_port(), sys.argv[1], sys.argv[2], sys.argv[3]), nprocs=WORLD, join=True)

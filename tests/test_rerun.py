@@ -1,0 +1,105 @@
+"""`seedbridge rerun`: replay a recorded run, compare its outputs with the recorded digests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import seedbridge
+from seedbridge.ledger import Ledger
+
+PY = sys.executable
+DETERMINISTIC = ("import json, os, random, sys\n"
+                 "random.seed(int(os.environ['SEEDBRIDGE_SEED']))\n"
+                 "json.dump({'x': [random.random() for _ in range(5)]}, open(sys.argv[1], 'w'))\n")
+URANDOM = "import os, sys\nopen(sys.argv[1], 'wb').write(os.urandom(64))\n"
+NOISY_JSON = "import json, os, sys\njson.dump({'loss': 0.5 + os.urandom(1)[0] / 1000}, open(sys.argv[1], 'w'))\n"
+
+
+def sb(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("SEEDBRIDGE_")}
+    return subprocess.run([PY, "-m", "seedbridge", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    for name, code in (("det.py", DETERMINISTIC), ("rand.py", URANDOM), ("noisy.py", NOISY_JSON)):
+        (tmp_path / name).write_text(code)
+    seedbridge.Manifest.new(["train"], root=7).save(tmp_path / "seedbridge.yaml")
+    return tmp_path
+
+
+def last_run(project: Path) -> seedbridge.ledger.RunRecord:
+    with Ledger(project / ".seedbridge" / "ledger.sqlite") as book:
+        return book.runs()[-1]
+
+
+def test_a_deterministic_run_reproduces(project: Path) -> None:
+    assert sb("run", "train", "-o", "out.json", "--", PY, "det.py", "out.json", cwd=project).returncode == 0
+    original = last_run(project)
+    proc = sb("rerun", original.run_id, "--report", "report.json", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert "out.json  reproduced" in proc.stderr and "reproduced: 1 of 1 outputs" in proc.stderr
+    again = last_run(project)
+    assert (again.rerun_of, again.deliberate, again.seeds) == (original.run_id, True, original.seeds)
+    assert again.outputs == original.outputs
+    report = json.loads((project / "report.json").read_text())
+    assert report["reproduced"] is True and report["outputs"][0]["path"] == "out.json"
+
+
+def test_a_run_that_writes_urandom_bytes_does_not_reproduce(project: Path) -> None:
+    assert sb("run", "train", "-o", "out.bin", "--", PY, "rand.py", "out.bin", cwd=project).returncode == 0
+    original = last_run(project)
+    proc = sb("rerun", original.run_id, cwd=project)
+    assert proc.returncode == 1
+    assert "out.bin  differs (sha256" in proc.stderr and "not reproduced: 0 of 1" in proc.stderr
+    assert last_run(project).outputs["out.bin"] != original.outputs["out.bin"]
+
+
+def test_a_numeric_output_that_moved_says_by_how_much(project: Path) -> None:
+    assert sb("run", "train", "-o", "m.json", "--", PY, "noisy.py", "m.json", cwd=project).returncode == 0
+    run_id = last_run(project).run_id
+    proc = sb("rerun", run_id, cwd=project)
+    if proc.returncode == 0:  # one chance in 256 that the random byte repeats
+        proc = sb("rerun", run_id, cwd=project)
+    assert proc.returncode == 1
+    assert "max |Δ| = " in proc.stderr and "at $.loss" in proc.stderr
+
+
+def test_an_output_the_rerun_does_not_write_is_not_taken_from_the_old_run(project: Path) -> None:
+    (project / "maybe.py").write_text(
+        "import os, sys\nif not os.path.exists('flag'):\n    open(sys.argv[1], 'w').write('x')\n")
+    assert sb("run", "train", "-o", "o.txt", "--", PY, "maybe.py", "o.txt", cwd=project).returncode == 0
+    (project / "flag").write_text("")
+    proc = sb("rerun", last_run(project).run_id, cwd=project)
+    assert proc.returncode == 1 and "o.txt  not written by the rerun" in proc.stderr
+    assert (project / "o.txt").read_text() == "x"  # the user's file is given back
+
+
+def test_a_changed_manifest_stops_the_rerun_unless_allowed(project: Path) -> None:
+    assert sb("run", "train", "-o", "out.json", "--", PY, "det.py", "out.json", cwd=project).returncode == 0
+    run_id = last_run(project).run_id
+    seedbridge.Manifest.new(["train"], root=8).save(project / "seedbridge.yaml")
+    proc = sb("rerun", run_id, cwd=project)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "differs from the manifest run" in proc.stderr and "the job's seed would be" in proc.stderr
+    assert "--allow-manifest-change" in proc.stderr
+    allowed = sb("rerun", run_id, "--allow-manifest-change", cwd=project)
+    assert allowed.returncode == 1 and "out.json  differs" in allowed.stderr  # other seed, other numbers
+
+
+def test_a_run_without_recorded_outputs_cannot_pass(project: Path) -> None:
+    assert sb("run", "train", "--", PY, "-c", "pass", cwd=project).returncode == 0
+    proc = sb("rerun", last_run(project).run_id, cwd=project)
+    assert proc.returncode == 1 and "recorded no output files" in proc.stderr
+
+
+def test_rerun_of_an_unknown_run_is_a_user_error(project: Path) -> None:
+    assert sb("run", "train", "--", PY, "-c", "pass", cwd=project).returncode == 0
+    proc = sb("rerun", "19990101", cwd=project)
+    assert proc.returncode == 2 and "no run '19990101'" in proc.stderr and "Traceback" not in proc.stderr
