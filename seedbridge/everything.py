@@ -200,9 +200,12 @@ def seed_everything(
     for target in targets:
         module = _module(target)
         if target == "r":
+            # seedbridge.r.set_seed returns the run record: framework, job, keys, seed, r_version, ... .
             result = dict(module.set_seed(name, manifest=m, **merged))
+            for known in ("framework", "job", "keys"):
+                result.pop(known, None)
             used = int(result.pop("seed", seed))
-            ver = str(result.pop("version", "") or "")
+            ver = str(result.pop("r_version", None) or result.pop("version", None) or "")
             entries.append(FrameworkSeed("r", ver, used, result))
         else:
             entries.append(FrameworkSeed(target, module.version(), seed, module.apply(seed, profile=profile)))

@@ -416,3 +416,18 @@ def test_cli_usage_errors(project: Path) -> None:
     assert proc.returncode == 2 and "no solver files given, and the manifest lists none" in proc.stderr
     proc = run_cli(["caffe", "models/lenet_solver.prototxt", "--job", "tran"], cwd=project)
     assert proc.returncode == 2 and "did you mean 'train'?" in proc.stderr
+
+
+def test_pinned_caffe_seed_wider_than_31_bits_is_used_as_written(tmp_path: Path) -> None:
+    """Caffe keeps 32 bits, so a pin up to 2**32-1 is valid for a caffe job and is written unchanged."""
+    manifest = seedbridge.Manifest.new([], root=0x2A).with_job("big", seed=3_000_000_000, frameworks=["caffe"])
+    solver = tmp_path / "solver.prototxt"
+    solver.write_text('base_lr: 0.01\nsolver_mode: CPU\n', encoding="utf-8")
+    result = caffe.seed_file(solver, job="big", manifest=manifest, in_place=True)
+    assert result.seed == 3_000_000_000
+    assert solver.read_text(encoding="utf-8").count("random_seed: 3000000000") == 1
+    too_wide = seedbridge.Manifest.new([], root=0x2A).with_job("huge", seed=2**32)
+    before = solver.read_bytes()
+    with pytest.raises(SeedRangeError):
+        caffe.seed_file(solver, job="huge", manifest=too_wide, in_place=True)
+    assert solver.read_bytes() == before

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from seedbridge.caffe._edit import CAFFE_SEED_MAX, Edit, check_seed, edit, read
-from seedbridge.derive import PORTABLE_BITS
+from seedbridge.envvars import job_seed
 from seedbridge.errors import Problem, SeedbridgeError, SolverError
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def read_seed(text: str, *, source: str | None = None) -> int | None:
 
 def snippet(manifest: Manifest | str | os.PathLike[str] | None, job: str, **keys: object) -> str:
     """pycaffe code that seeds Caffe's RNG with ``job``'s seed; needs neither caffe nor protobuf."""
-    seed = check_seed(_manifest(manifest).seed(job, bits=PORTABLE_BITS, **keys))
+    seed = check_seed(job_seed(_manifest(manifest), job, keys))
     return f"import caffe\ncaffe.set_random_seed({seed})\n"
 
 
@@ -191,7 +191,7 @@ def seed_files(paths: Iterable[str | os.PathLike[str]] | None, *, job: str,
     inputs); or neither, for one file, whose seeded text is only returned. Every file is validated
     before any is written, so one bad solver leaves all of them untouched."""
     m = _manifest(manifest)
-    seed = check_seed(m.seed(job, bits=PORTABLE_BITS, **keys))
+    seed = check_seed(job_seed(m, job, keys))
     inputs = _inputs(paths, job, m)
     targets = _targets(inputs, os.fspath(out) if out is not None else None, in_place)
     edits: list[Edit] = []
@@ -230,7 +230,7 @@ def check_files(paths: Iterable[str | os.PathLike[str]] | None, *, job: str,
 
     An invalid solver is a SolverError listing every problem of every file."""
     m = _manifest(manifest)
-    seed = check_seed(m.seed(job, bits=PORTABLE_BITS, **keys))
+    seed = check_seed(job_seed(m, job, keys))
     results: list[SeedResult] = []
     problems: list[Problem] = []
     for path, _, _ in _inputs(paths, job, m):
