@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import seedbridge  # noqa: E402
-from seedbridge._context import installed  # noqa: E402
+import seedbridge
+from seedbridge._context import installed
 
 
 def median_us(fn: Callable[[], object], repeat: int) -> float:

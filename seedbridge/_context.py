@@ -134,7 +134,7 @@ def header(manifest: Manifest, job: str, keys: Mapping[str, object], target: str
 
 def stream_keys(keys: Mapping[str, object], **stream: object) -> dict[str, object]:
     """``keys`` plus the stream's own keys (rank, worker, epoch); a caller key of the same name is an error."""
-    for name, value in stream.items():
+    for name in stream:
         if name in keys:
             raise DerivationError(
                 f"key {name!r}: is set by seedbridge for per-(rank, worker, epoch) streams and cannot also be "

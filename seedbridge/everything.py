@@ -19,7 +19,7 @@ from seedbridge import _context
 from seedbridge.derive import key_text
 from seedbridge.errors import FrameworkError
 
-__all__ = ["FrameworkSeed", "RNGState", "SeedReport", "TARGETS", "restore", "seed_everything", "snapshot"]
+__all__ = ["TARGETS", "FrameworkSeed", "RNGState", "SeedReport", "restore", "seed_everything", "snapshot"]
 
 logger = logging.getLogger("seedbridge")
 

@@ -7,7 +7,7 @@ NumPy is imported inside the functions that need it. ``np.random.seed`` takes 0.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from seedbridge import _context
 from seedbridge.manifest import Manifest
@@ -68,7 +68,7 @@ def seed_sequence(job: str | None = None, *, manifest: _context.ManifestLike = N
     """``SeedSequence(manifest.seed(job, bits=128, **keys))``: spawn it for parallel streams."""
     np = _numpy()
     m, name, merged = _context.resolve(job, manifest, keys)
-    return np.random.SeedSequence(m.seed(name, bits=ENTROPY_BITS, **merged))
+    return cast("numpy.random.SeedSequence", np.random.SeedSequence(m.seed(name, bits=ENTROPY_BITS, **merged)))
 
 
 def generator(job: str | None = None, *, manifest: _context.ManifestLike = None,
@@ -77,7 +77,7 @@ def generator(job: str | None = None, *, manifest: _context.ManifestLike = None,
 
     Keys tell streams apart: ``generator("train", rank=1, worker=3, epoch=0)``."""
     np = _numpy()
-    return np.random.default_rng(seed_sequence(job, manifest=manifest, **keys))
+    return cast("numpy.random.Generator", np.random.default_rng(seed_sequence(job, manifest=manifest, **keys)))
 
 
 def get_state() -> object:

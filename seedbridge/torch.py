@@ -156,11 +156,11 @@ def generator(job: str | None = None, *, manifest: _context.ManifestLike = None,
     """A CPU ``torch.Generator`` for ``DataLoader(generator=...)``, seeded ``seed(job, bits=64, **keys, rank=R)``.
 
     It drives shuffling (RandomSampler) and the base seed the loader draws at each ``iter()``."""
-    torch = _torch()
+    th = _torch()
     m, name, merged = _context.resolve(job, manifest, keys)
     r = current_rank() if rank is None else _check_index("rank", rank)
     seed = _context.StreamBase(m, name, merged).seed(bits=TORCH_BITS, rank=r)
-    g = torch.Generator()
+    g: torch.Generator = th.Generator()
     g.manual_seed(seed)
     return g
 

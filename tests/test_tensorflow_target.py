@@ -81,7 +81,7 @@ def test_keras_training_reruns_in_process(manifest: seedbridge.Manifest) -> None
     sbtf.set_seed("train", manifest=manifest)
     w2, l2 = _small_model_fit()
     assert l1 == l2
-    assert all(np.array_equal(a, b) for a, b in zip(w1, w2))
+    assert all(np.array_equal(a, b) for a, b in zip(w1, w2, strict=True))
 
 
 @pytest.mark.usefixtures("restore_op_determinism")

@@ -165,7 +165,7 @@ def _epochs(loader: DataLoader, seeder: object | None, epochs: int) -> list[list
     for epoch in range(epochs):
         if seeder is not None:
             seeder.set_epoch(epoch)  # type: ignore[attr-defined]
-        out.append(sorted(tuple(float(v) for v in row) for batch in loader for row in zip(*batch)))
+        out.append(sorted(tuple(float(v) for v in row) for batch in loader for row in zip(*batch, strict=True)))
     return out
 
 

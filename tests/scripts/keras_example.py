@@ -14,11 +14,11 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-import seedbridge  # noqa: E402
-import seedbridge.numpy  # noqa: E402
+import seedbridge
+import seedbridge.numpy
 
 
 def run(manifest: str, job: str) -> dict[str, object]:
