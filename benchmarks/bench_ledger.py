@@ -13,13 +13,10 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from seedbridge import ledger  # noqa: E402
+from seedbridge import ledger
 
 
 def writer(path: str, count: int, start: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-defined]

@@ -39,7 +39,8 @@ def main() -> None:
         subprocess.run([*git, "init", "-q"], cwd=work, check=True)
         subprocess.run([*sb, "init", "--root", "0x2a", "--job", "train"], cwd=work, env=env, check=True,
                        stderr=subprocess.DEVNULL)
-        open(os.path.join(work, "out.bin"), "wb").write(os.urandom(1 << 20))
+        with open(os.path.join(work, "out.bin"), "wb") as fh:
+            fh.write(os.urandom(1 << 20))
         subprocess.run([*git, "add", "seedbridge.yaml"], cwd=work, check=True)
         subprocess.run([*git, "commit", "-qm", "bench"], cwd=work, check=True)
         through = [*sb, "run", "train", "-q", "--output", "out.bin", "--rerun", "--", true]

@@ -459,9 +459,10 @@ def verify(
         present = {o.index: os.path.isfile(located(o, name)) for o in outcomes}
         report.missing_in = [i for i, ok in present.items() if not ok]
         if present[1]:
-            for o in outcomes[1:]:
-                if present[o.index]:
-                    report.comparisons[o.index] = compare_files(first, located(o, name), atol=atol)
+            for other in outcomes[1:]:
+                if present[other.index]:
+                    report.comparisons[other.index] = compare_files(first, located(other, name), atol=atol,
+                                                                    name=name)
         files.append(report)
 
     result = VerifyReport(job=job, seed=seed, command=argv, runs=outcomes, files=files, base_dir=base, kept=True)

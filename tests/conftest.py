@@ -40,3 +40,17 @@ def _no_ambient_seedbridge_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("SEEDBRIDGE_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def r_lib(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The R package from this checkout, ``R CMD INSTALL``-ed once per session into a private library."""
+    lib = tmp_path_factory.getbasetemp() / "r-lib"
+    if not (lib / "seedbridge" / "DESCRIPTION").exists():
+        lib.mkdir(exist_ok=True)
+        proc = subprocess.run(
+            ["R", "CMD", "INSTALL", "--no-docs", "--no-test-load", "-l", str(lib), str(REPO / "r-package")],
+            capture_output=True, text=True, timeout=600, check=False,
+        )
+        assert proc.returncode == 0, f"R CMD INSTALL failed:\n{proc.stdout}\n{proc.stderr}"
+    return lib

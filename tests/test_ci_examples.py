@@ -68,7 +68,7 @@ def check_call(args: list[str]) -> None:
 
 
 @pytest.mark.parametrize(("path", "scripts"), [(GITHUB, github_scripts), (GITLAB, gitlab_scripts)])
-def test_every_seedbridge_call_in_the_ci_examples_parses(path: Path, scripts) -> None:  # noqa: ANN001
+def test_every_seedbridge_call_in_the_ci_examples_parses(path: Path, scripts) -> None:
     doc = yaml.safe_load(path.read_text())
     calls = [c for s in scripts(doc) for c in seedbridge_calls(s)]
     used = {c[0] for c in calls}

@@ -18,7 +18,6 @@ from seedbridge import r as sb_r
 from seedbridge.errors import FrameworkError, MissingDependencyError, UnknownJobError
 
 ROOT = Path(__file__).resolve().parent.parent
-R_PACKAGE = ROOT / "r-package"
 
 HAS_R = shutil.which("R") is not None and shutil.which("Rscript") is not None
 HAS_RPY2 = importlib.util.find_spec("rpy2") is not None
@@ -278,27 +277,6 @@ def test_bad_state_is_an_error() -> None:
 
 
 # -- across processes: rpy2 here, Rscript with the installed R package there ---------------------------
-
-
-def install_r_package(base: Path) -> Path:
-    """``R CMD INSTALL`` r-package into a library under ``base`` once per test session."""
-    lib = base / "r-lib"
-    if not (lib / "seedbridge" / "DESCRIPTION").exists():
-        lib.mkdir(exist_ok=True)
-        proc = subprocess.run(
-            ["R", "CMD", "INSTALL", "--no-docs", "--no-test-load", "-l", str(lib), str(R_PACKAGE)],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert proc.returncode == 0, f"R CMD INSTALL failed:\n{proc.stdout}\n{proc.stderr}"
-    return lib
-
-
-@pytest.fixture(scope="session")
-def r_lib(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return install_r_package(tmp_path_factory.getbasetemp())
 
 
 def rscript_draws(code: str, tmp_path: Path, *, lib: Path | None = None, locale: str | None = None) -> list[float]:

@@ -14,33 +14,11 @@ import seedbridge
 from seedbridge import derive
 
 ROOT = Path(__file__).resolve().parent.parent
-R_PACKAGE = ROOT / "r-package"
 GOLDEN = ROOT / "tests" / "golden" / "derivation-v1.json"
 
 pytestmark = pytest.mark.skipif(
     shutil.which("Rscript") is None or shutil.which("R") is None, reason="R is not installed"
 )
-
-
-def install_r_package(base: Path) -> Path:
-    """``R CMD INSTALL`` r-package into a library under ``base`` once per test session."""
-    lib = base / "r-lib"
-    if not (lib / "seedbridge" / "DESCRIPTION").exists():
-        lib.mkdir(exist_ok=True)
-        proc = subprocess.run(
-            ["R", "CMD", "INSTALL", "--no-docs", "--no-test-load", "-l", str(lib), str(R_PACKAGE)],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert proc.returncode == 0, f"R CMD INSTALL failed:\n{proc.stdout}\n{proc.stderr}"
-    return lib
-
-
-@pytest.fixture(scope="session")
-def r_lib(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return install_r_package(tmp_path_factory.getbasetemp())
 
 
 def rscript(lib: Path, code: str, tmp_path: Path, *, env: dict[str, str] | None = None) -> str:

@@ -213,8 +213,9 @@ def test_distributed_gloo_run_differs_per_rank_and_reproduces(manifest: seedbrid
     outs = []
     for i in range(2):
         out = tmp_path / f"run{i}.json"
-        subprocess.run([sys.executable, str(SCRIPTS / "dist_torch.py"), manifest.path, "train", str(out)],
-                       capture_output=True, text=True, timeout=300, check=True)
+        proc = subprocess.run([sys.executable, str(SCRIPTS / "dist_torch.py"), manifest.path, "train", str(out)],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
         outs.append(json.loads(out.read_text(encoding="utf-8")))
     assert outs[0] == outs[1]
     r0, r1 = outs[0]["ranks"]

@@ -34,7 +34,7 @@ def add_command(parser: argparse.ArgumentParser, example: str) -> None:
             parser.error(f"a command is required after --, e.g. {example}")
         return ns, extra
 
-    parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
+    parser.parse_known_args = parse_known_args  # type: ignore[method-assign, assignment]
 
 
 def add_ledger(parser: argparse.ArgumentParser) -> None:
