@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,9 @@ import seedbridge
 from seedbridge.ledger import Ledger
 
 PY = sys.executable
+# The environment as it was when this module was collected: rpy2, once imported by another test,
+# adds LD_LIBRARY_PATH=/usr/lib/... to os.environ, and a child interpreter then loads the system libpython.
+BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("SEEDBRIDGE_")}
 DETERMINISTIC = ("import json, os, random, sys\n"
                  "random.seed(int(os.environ['SEEDBRIDGE_SEED']))\n"
                  "json.dump({'x': [random.random() for _ in range(5)]}, open(sys.argv[1], 'w'))\n")
@@ -21,8 +25,7 @@ NOISY_JSON = "import json, os, sys\njson.dump({'loss': 0.5 + os.urandom(1)[0] / 
 
 
 def sb(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("SEEDBRIDGE_")}
-    return subprocess.run([PY, "-m", "seedbridge", *args], cwd=cwd, env=env, capture_output=True, text=True,
+    return subprocess.run([PY, "-m", "seedbridge", *args], cwd=cwd, env=BASE_ENV, capture_output=True, text=True,
                           timeout=120)
 
 

@@ -19,10 +19,13 @@ from seedbridge.envvars import job_environment
 from seedbridge.ledger import Ledger
 
 PY = sys.executable
+# The environment as it was when this module was collected: rpy2, once imported by another test,
+# adds LD_LIBRARY_PATH=/usr/lib/... to os.environ, and a child interpreter then loads the system libpython.
+BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("SEEDBRIDGE_")}
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDBRIDGE_") and k != "PYTHONHASHSEED"}
+    env = {k: v for k, v in BASE_ENV.items() if k != "PYTHONHASHSEED"}
     env.update(extra)
     return env
 
@@ -102,7 +105,7 @@ def test_a_full_record(project: Path) -> None:
     assert rec.cwd == str(project)
     assert rec.manifest_digest == manifest.digest()
     assert rec.root_source == "explicit"
-    assert rec.versions["python"].endswith(".".join(map(str, sys.version_info[:3])))
+    assert rec.versions["python"].endswith(".".join(map(str, sys.version_info[:3]))), rec.versions
     assert "numpy" in rec.versions and "r" not in rec.versions  # the job does not list r
     assert rec.host and rec.started_at.endswith("Z") and rec.ended_at and rec.ended_at >= rec.started_at
 

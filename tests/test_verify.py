@@ -16,6 +16,9 @@ import seedbridge
 from seedbridge.verify import compare_files, rewrite_command
 
 PY = sys.executable
+# The environment as it was when this module was collected: rpy2, once imported by another test,
+# adds LD_LIBRARY_PATH=/usr/lib/... to os.environ, and a child interpreter then loads the system libpython.
+BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("SEEDBRIDGE_")}
 DETERMINISTIC = """\
 import json, os, sys
 import numpy as np
@@ -33,8 +36,7 @@ np.save(sys.argv[1], np.random.default_rng().random((5, 4)))
 
 
 def sb(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDBRIDGE_")}
-    return subprocess.run([PY, "-m", "seedbridge", *args], cwd=cwd, env=env, capture_output=True, text=True,
+    return subprocess.run([PY, "-m", "seedbridge", *args], cwd=cwd, env=BASE_ENV, capture_output=True, text=True,
                           timeout=120)
 
 

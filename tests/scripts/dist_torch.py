@@ -39,8 +39,11 @@ def worker(rank: int, port: int, manifest: str, job: str, out: str) -> None:
         model = DistributedDataParallel(torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.3),
                                                             torch.nn.Linear(8, 1)))
         opt = torch.optim.SGD(model.parameters(), lr=0.05)
+        # Forking a worker out of a process that runs gloo's threads can abort the worker ("terminate called
+        # without an active exception"); spawned, persistent workers avoid that and start only once.
         loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True, num_workers=1,
-                            worker_init_fn=seeder, generator=gen)
+                            worker_init_fn=seeder, generator=gen, multiprocessing_context="spawn",
+                            persistent_workers=True)
         losses = []
         for epoch in range(2):
             seeder.set_epoch(epoch)
