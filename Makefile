@@ -55,7 +55,7 @@ $(BUILD)/r-package.installed: $(R_SRC) | r-setup
 	touch $@
 
 demo: setup
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" examples/walkthrough.sh
+	$(PY) examples/mixed_pipeline/run.py
 
 test: setup
 	$(MAKE) --no-print-directory pytest r-check docs lint

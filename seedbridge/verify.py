@@ -13,6 +13,7 @@ Paths, as when run by hand (the rule, also in docs/ci.md):
   made absolute, so scripts and data are found (also the value of ``--name=value``); an argument
   that names an output, or a folder an output is in, stays relative, so it lands in the run directory;
   the program name is rewritten only when it contains a slash (``./train.sh``), else PATH finds it;
+  the value after ``-m``, ``-c`` or ``-e`` (``python -m pkg``, ``Rscript -e CODE``) is never rewritten;
 * files the program opens on its own, not named on the command line, are found through ``--link``,
   which symlinks a path of the caller's directory into every run directory.
 
@@ -239,6 +240,10 @@ def _norm(path: str) -> str:
     return os.path.normpath(path)
 
 
+# Interpreter flags whose value is a module name or program text, never a file (python -m/-c, Rscript -e).
+_NOT_PATH_FLAGS = frozenset({"-m", "-c", "-e"})
+
+
 def rewrite_command(command: Sequence[str], caller_cwd: str, outputs: Iterable[str]) -> list[str]:
     """``command`` with relative paths to existing things made absolute (see the module docstring)."""
     outs = [_norm(o) for o in outputs]
@@ -257,6 +262,8 @@ def rewrite_command(command: Sequence[str], caller_cwd: str, outputs: Iterable[s
     for i, arg in enumerate(command):
         if i == 0:
             out.append(absolute(arg) if os.sep in arg else arg)
+        elif command[i - 1] in _NOT_PATH_FLAGS:
+            out.append(arg)  # `python -m pkg`, `python -c CODE`, `Rscript -e CODE`: a name or code, not a path
         elif arg.startswith("-") and "=" in arg:
             name, _, value = arg.partition("=")
             out.append(f"{name}={absolute(value)}")

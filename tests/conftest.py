@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -35,11 +35,18 @@ def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
 
 
 @pytest.fixture(autouse=True)
-def _no_ambient_seedbridge_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # A developer's shell may carry SEEDBRIDGE_* from `eval "$(seedbridge env ...)"`; tests start clean.
     for name in list(os.environ):
         if name.startswith("SEEDBRIDGE_"):
             monkeypatch.delenv(name)
+    saved = dict(os.environ)
+    yield
+    # Importing rpy2 adds LD_LIBRARY_PATH (R's lib folder) to os.environ; child processes of later
+    # tests would then load another libpython. Each test leaves the environment as it found it.
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")

@@ -118,6 +118,14 @@ def test_rewrite_makes_existing_paths_absolute_but_leaves_outputs(tmp_path: Path
     assert rewrite_command(["./run.sh"], str(tmp_path), [])[0] == str(tmp_path / "run.sh")
 
 
+def test_rewrite_leaves_module_names_and_code_alone(tmp_path: Path) -> None:
+    """`python -m pkg` run from a project root: the package folder exists here, but it is a module name."""
+    (tmp_path / "seedbridge").mkdir()
+    (tmp_path / "x").write_text("")
+    for command in (["python", "-m", "seedbridge", "seed"], ["python", "-c", "x"], ["Rscript", "-e", "x"]):
+        assert rewrite_command(command, str(tmp_path), []) == command
+
+
 # -- compare_files ---------------------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ def main(out: Path) -> None:
     n, features, classes = 2000, 32, 10
     x = rng.normal(size=(n, features)).astype(np.float32)
     teacher = rng.normal(size=(features, classes))
-    logits = x @ teacher + rng.gumbel(size=(n, classes)) * 2.0
+    logits = x @ teacher + rng.gumbel(size=(n, classes))
     y = np.eye(classes, dtype=np.float32)[logits.argmax(axis=1)]
 
     order = rng.permutation(n)  # the seeded shuffle that decides which sample lands in which split

@@ -95,7 +95,8 @@ def main() -> int:
         new = seedbridge.Manifest.new(list(old.jobs.values()))
         new.save(fresh)
         manifest = fresh
-    env = {**os.environ, "SEEDBRIDGE_MANIFEST": str(manifest), "SEEDBRIDGE_LEDGER": str(out / "ledger.sqlite")}
+    env = {**os.environ, "SEEDBRIDGE_MANIFEST": str(manifest), "SEEDBRIDGE_LEDGER": str(out / "ledger.sqlite"),
+           "TF_CPP_MIN_LOG_LEVEL": "3"}  # TensorFlow: errors only, keep the log readable
     plan, folders = steps(out)
 
     banner(f"manifest {manifest}")

@@ -1,8 +1,9 @@
 """A real torch.distributed run: 2 CPU processes, gloo backend, DDP training with DataLoader workers.
 
 Usage: python dist_torch.py MANIFEST JOB OUT.json
-Each rank seeds with seedbridge, takes its rank from torch.distributed, trains a few DDP steps and
-reports its per-rank seeds; rank 0 writes every rank's report and the final weights to OUT.json.
+Starts the 2 ranks as separate processes, as torchrun does (rank only in argv, no RANK variable, so
+seedbridge can only learn it from torch.distributed). Each rank seeds with seedbridge, trains a few DDP
+steps and reports its per-rank seeds; rank 0 writes every rank's report and the final weights to OUT.json.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import hashlib
 import json
 import os
 import socket
+import subprocess
 import sys
 
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -77,4 +78,12 @@ def free_port() -> int:
 
 
 if __name__ == "__main__":
-    mp.spawn(worker, args=(free_port(), sys.argv[1], sys.argv[2], sys.argv[3]), nprocs=WORLD, join=True)
+    if sys.argv[1] == "--rank":
+        worker(int(sys.argv[2]), int(sys.argv[3]), *sys.argv[4:7])
+    else:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if k not in ("RANK", "LOCAL_RANK", "WORLD_SIZE")}
+        procs = [subprocess.Popen([sys.executable, __file__, "--rank", str(r), str(port), *sys.argv[1:4]], env=env)
+                 for r in range(WORLD)]
+        codes = [p.wait(timeout=300) for p in procs]
+        sys.exit(max(codes))
