@@ -6,6 +6,8 @@ imports its framework inside the functions that apply seeds.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from seedbridge.derive import DERIVATION_VERSION
 from seedbridge.errors import (
     DerivationError,
@@ -19,21 +21,28 @@ from seedbridge.errors import (
     UnknownJobError,
     ValidationError,
 )
-from seedbridge.everything import FrameworkSeed, RNGState, SeedReport, restore, seed_everything, snapshot
 from seedbridge.manifest import Job, Manifest, Root, load, loads
+
+if TYPE_CHECKING:
+    from seedbridge.everything import FrameworkSeed, RNGState, SeedReport, restore, seed_everything, snapshot
 
 __version__ = "0.1.0"
 
-# Framework modules load on first use (`seedbridge.numpy.generator(...)`), never at `import seedbridge`.
+# Framework modules load on first use (`seedbridge.numpy.generator(...)`), never at `import seedbridge`;
+# so does seed_everything's module (logging, dataclasses), which the CLI's seed and env never need.
 _LAZY_MODULES = frozenset({"python", "numpy", "torch", "tensorflow", "r", "caffe"})
+_LAZY_NAMES = frozenset({"FrameworkSeed", "RNGState", "SeedReport", "restore", "seed_everything", "snapshot"})
 
 
 def __getattr__(name: str) -> object:
-    if name in _LAZY_MODULES:
-        import importlib
+    import importlib
 
+    if name in _LAZY_MODULES:
         return importlib.import_module(f"seedbridge.{name}")
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module("seedbridge.everything"), name)
     raise AttributeError(f"module 'seedbridge' has no attribute {name!r}")
+
 
 __all__ = [
     "DERIVATION_VERSION",
@@ -60,3 +69,7 @@ __all__ = [
     "seed_everything",
     "snapshot",
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY_NAMES | _LAZY_MODULES)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from seedbridge import _context
 from seedbridge.derive import check_seed_for
+from seedbridge.envvars import DETERMINISM_ENV
 from seedbridge.errors import DerivationError
 from seedbridge.manifest import Manifest
 
@@ -49,7 +50,8 @@ NUMPY_BITS = 128
 
 # cuBLAS needs a fixed workspace for reproducible results on CUDA >= 10.2; torch raises in deterministic
 # mode without it (CUDA docs, "Results reproducibility"; torch docs, use_deterministic_algorithms).
-CUBLAS_WORKSPACE_CONFIG = ":4096:8"
+# The value is the one `seedbridge env` exports for deterministic profiles.
+CUBLAS_WORKSPACE_CONFIG = DETERMINISM_ENV["CUBLAS_WORKSPACE_CONFIG"]
 
 
 def available() -> bool:

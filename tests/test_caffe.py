@@ -319,8 +319,10 @@ def test_manifest_solver_list_is_used_when_no_paths_given(project: Path) -> None
 
 def test_pycaffe_snippet() -> None:
     m = seedbridge.Manifest.new(["train"], root=0x2A)
-    assert caffe.snippet(m, "train") == f"import caffe\ncaffe.set_random_seed({m.seed('train')})\n"
-    assert caffe.snippet(m, "train", rank=1) == f"import caffe\ncaffe.set_random_seed({m.seed('train', rank=1)})\n"
+    seed, keyed = m.seed("train"), m.seed("train", rank=1)
+    assert caffe.snippet(m, "train") == (f"# seedbridge: job 'train', derivation 1, seed {seed}\n"
+                                         f"import caffe\ncaffe.set_random_seed({seed})\n")
+    assert caffe.snippet(m, "train", rank=1).endswith(f"\nimport caffe\ncaffe.set_random_seed({keyed})\n")
 
 
 def test_import_and_snippet_need_no_protobuf(tmp_path: Path) -> None:

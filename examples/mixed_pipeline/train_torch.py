@@ -43,12 +43,13 @@ def main(splits: Path, out: Path) -> None:
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
     x_val, y_val = torch.from_numpy(data["x_val"]), torch.from_numpy(data["y_val"].argmax(axis=1))
     history: dict[str, list[float]] = {"loss": [], "val_loss": [], "val_accuracy": []}
+    seeder = seedbridge.torch.worker_init_fn("train_torch")  # one stream per (rank, worker, epoch)
+    loader = DataLoader(
+        NoisySplits(data["x_train"], data["y_train"]), batch_size=32, shuffle=True, num_workers=2,
+        worker_init_fn=seeder, generator=seedbridge.torch.generator("train_torch"),
+    )
     for epoch in range(10):
-        loader = DataLoader(
-            NoisySplits(data["x_train"], data["y_train"]), batch_size=32, shuffle=True, num_workers=2,
-            worker_init_fn=seedbridge.torch.worker_init_fn("train_torch", epoch=epoch),
-            generator=seedbridge.torch.generator("train_torch", epoch=epoch),
-        )
+        seeder.set_epoch(epoch)  # like DistributedSampler.set_epoch: workers of each epoch get new streams
         model.train()
         total, count = 0.0, 0
         for xb, yb in loader:

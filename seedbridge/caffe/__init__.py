@@ -100,8 +100,10 @@ def read_seed(text: str, *, source: str | None = None) -> int | None:
 
 def snippet(manifest: Manifest | str | os.PathLike[str] | None, job: str, **keys: object) -> str:
     """pycaffe code that seeds Caffe's RNG with ``job``'s seed; needs neither caffe nor protobuf."""
-    seed = check_seed(job_seed(_manifest(manifest), job, keys))
-    return f"import caffe\ncaffe.set_random_seed({seed})\n"
+    m = _manifest(manifest)
+    seed = check_seed(job_seed(m, job, keys))
+    return (f"# seedbridge: job {job!r}, derivation {m.derivation}, seed {seed}\n"
+            f"import caffe\ncaffe.set_random_seed({seed})\n")
 
 
 # -- files --------------------------------------------------------------------------------------
