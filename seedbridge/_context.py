@@ -13,8 +13,8 @@ import importlib.util
 import json
 import os
 import shlex
-from collections.abc import Mapping
-from typing import Union
+from collections.abc import Callable, Mapping
+from typing import Any, Union
 
 from seedbridge import derive as _derive
 from seedbridge.errors import DerivationError, MissingDependencyError, UnknownJobError
@@ -116,6 +116,18 @@ def main_seed(manifest: Manifest, job: str, keys: Mapping[str, object], target: 
     if target is not None:
         _derive.check_seed_for(target, seed)
     return seed
+
+
+def set_seed(target: str, apply: Callable[..., dict[str, Any]], job: str | None, manifest: ManifestLike,
+             keys: Mapping[str, object], *, deterministic: bool = False) -> dict[str, Any]:
+    """The body of every framework module's ``set_seed``: resolve the job, take its main seed and apply it
+    with the job's profile (``deterministic=True`` raises a ``seeded`` profile to ``deterministic``)."""
+    m, name, merged = resolve(job, manifest, keys)
+    seed = main_seed(m, name, merged, target)
+    profile = m.job(name).profile
+    if deterministic and profile == "seeded":
+        profile = "deterministic"
+    return {"seed": seed, **apply(seed, profile=profile)}
 
 
 def header(manifest: Manifest, job: str, keys: Mapping[str, object], target: str) -> str:

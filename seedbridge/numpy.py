@@ -58,9 +58,7 @@ def apply(seed: int, *, profile: str = "seeded") -> dict[str, Any]:
 
 def set_seed(job: str | None = None, *, manifest: _context.ManifestLike = None, **keys: object) -> dict[str, Any]:
     """Seed the legacy global state with the job's main seed; returns ``{"seed": ..., **flags}``."""
-    m, name, merged = _context.resolve(job, manifest, keys)
-    seed = _context.main_seed(m, name, merged, NAME)
-    return {"seed": seed, **apply(seed)}
+    return _context.set_seed(NAME, apply, job, manifest, keys)
 
 
 def seed_sequence(job: str | None = None, *, manifest: _context.ManifestLike = None,

@@ -104,12 +104,7 @@ def apply(seed: int, *, profile: str = "seeded") -> dict[str, Any]:
 def set_seed(job: str | None = None, *, manifest: _context.ManifestLike = None, deterministic: bool = False,
              **keys: object) -> dict[str, Any]:
     """Seed torch with the job's main seed (and its profile's switches); returns ``{"seed": ..., **flags}``."""
-    m, name, merged = _context.resolve(job, manifest, keys)
-    seed = _context.main_seed(m, name, merged, NAME)
-    profile = m.job(name).profile
-    if deterministic and profile == "seeded":
-        profile = "deterministic"
-    return {"seed": seed, **apply(seed, profile=profile)}
+    return _context.set_seed(NAME, apply, job, manifest, keys, deterministic=deterministic)
 
 
 def get_state() -> dict[str, Any]:
