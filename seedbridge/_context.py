@@ -18,7 +18,7 @@ from typing import Any, Union
 
 from seedbridge import derive as _derive
 from seedbridge.errors import DerivationError, MissingDependencyError, UnknownJobError
-from seedbridge.manifest import Manifest, load
+from seedbridge.manifest import Job, Manifest, as_manifest
 
 __all__ = [
     "EXTRAS",
@@ -30,8 +30,10 @@ __all__ = [
     "header",
     "installed",
     "main_seed",
+    "profile",
     "require",
     "resolve",
+    "set_seed",
     "stream_keys",
 ]
 
@@ -101,10 +103,9 @@ def resolve(job: str | None, manifest: ManifestLike, keys: Mapping[str, object])
                     f"key {name!r}: given as {merged[name]!r}, but {KEYS_ENV} says {value!r}"
                 )
             merged[name] = value
-    if manifest is None or isinstance(manifest, (str, os.PathLike)):
-        manifest = load(manifest)
-    manifest.job(job)
-    return manifest, job, merged
+    m = as_manifest(manifest)
+    m.job(job)
+    return m, job, merged
 
 
 def main_seed(manifest: Manifest, job: str, keys: Mapping[str, object], target: str | None = None) -> int:
@@ -124,10 +125,12 @@ def set_seed(target: str, apply: Callable[..., dict[str, Any]], job: str | None,
     with the job's profile (``deterministic=True`` raises a ``seeded`` profile to ``deterministic``)."""
     m, name, merged = resolve(job, manifest, keys)
     seed = main_seed(m, name, merged, target)
-    profile = m.job(name).profile
-    if deterministic and profile == "seeded":
-        profile = "deterministic"
-    return {"seed": seed, **apply(seed, profile=profile)}
+    return {"seed": seed, **apply(seed, profile=profile(m.job(name), deterministic))}
+
+
+def profile(job: Job, deterministic: bool) -> str:
+    """The job's profile, with ``deterministic=True`` raising ``seeded`` to ``deterministic``."""
+    return "deterministic" if deterministic and job.profile == "seeded" else job.profile
 
 
 def header(manifest: Manifest, job: str, keys: Mapping[str, object], target: str) -> str:

@@ -177,7 +177,7 @@ def seed_everything(
             from seedbridge.derive import check_seed_for
 
             check_seed_for(target, seed)
-    profile = j.profile if j.profile != "seeded" else ("deterministic" if deterministic else "seeded")
+    profile = _context.profile(j, deterministic)
 
     notes: list[str] = []
     if profile != "seeded":

@@ -39,6 +39,7 @@ __all__ = [
     "Job",
     "Manifest",
     "Root",
+    "as_manifest",
     "default_path",
     "load",
     "loads",
@@ -431,6 +432,11 @@ def _check_model(m: Manifest) -> list[Problem]:
 
 
 # -- loading ------------------------------------------------------------------------------------
+
+
+def as_manifest(manifest: Manifest | str | os.PathLike[str] | None) -> Manifest:
+    """``manifest`` itself when it is a Manifest, else ``load(manifest)`` (a path, or None for the default)."""
+    return manifest if isinstance(manifest, Manifest) else load(manifest)
 
 
 def load(path: str | os.PathLike[str] | None = None) -> Manifest:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from seedbridge.derive import PORTABLE_BITS
 from seedbridge.errors import FrameworkError, MissingDependencyError
+from seedbridge.manifest import as_manifest
 
 if TYPE_CHECKING:
     from seedbridge.manifest import Manifest
@@ -126,14 +127,6 @@ def available() -> bool:
     return True
 
 
-def _manifest(manifest: Manifest | str | os.PathLike[str] | None) -> Manifest:
-    from seedbridge.manifest import Manifest, load
-
-    if isinstance(manifest, Manifest):
-        return manifest
-    return load(manifest)
-
-
 def _decode_kinds(code: int) -> dict[str, str | None]:
     """The kinds encoded in ``.Random.seed[1]``."""
     parts = {"kind": code % 100, "normal.kind": (code // 100) % 100, "sample.kind": code // 10000}
@@ -151,7 +144,7 @@ def set_seed(job: str, *, manifest: Manifest | str | os.PathLike[str] | None = N
     portable seed given to ``set.seed``), ``kinds`` (``kind``, ``normal.kind``, ``sample.kind``),
     ``random_seed_1`` (``.Random.seed[1]``), ``r_version`` and ``rpy2_version``.
     """
-    m = _manifest(manifest)
+    m = as_manifest(manifest)
     kinds = m.job(job).r_kinds
     seed = m.seed(job, bits=PORTABLE_BITS, **keys)  # 31 bits: what set.seed takes (a signed 32-bit int, NA is -2**31)
     import rpy2
@@ -232,7 +225,7 @@ def snippet(manifest: Manifest | str | os.PathLike[str] | None, job: str, **keys
     """
     from seedbridge.derive import key_text
 
-    m = _manifest(manifest)
+    m = as_manifest(manifest)
     kinds = m.job(job).r_kinds
     seed = m.seed(job, bits=PORTABLE_BITS, **keys)
     label = f"job {_r_string(job)}"

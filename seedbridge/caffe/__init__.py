@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from seedbridge.caffe._edit import CAFFE_SEED_MAX, Edit, check_seed, edit, read
 from seedbridge.envvars import job_seed
 from seedbridge.errors import Problem, SeedbridgeError, SolverError
+from seedbridge.manifest import as_manifest
 
 if TYPE_CHECKING:
     from seedbridge.manifest import Manifest
@@ -100,19 +101,13 @@ def read_seed(text: str, *, source: str | None = None) -> int | None:
 
 def snippet(manifest: Manifest | str | os.PathLike[str] | None, job: str, **keys: object) -> str:
     """pycaffe code that seeds Caffe's RNG with ``job``'s seed; needs neither caffe nor protobuf."""
-    m = _manifest(manifest)
+    m = as_manifest(manifest)
     seed = check_seed(job_seed(m, job, keys))
     return (f"# seedbridge: job {job!r}, derivation {m.derivation}, seed {seed}\n"
             f"import caffe\ncaffe.set_random_seed({seed})\n")
 
 
 # -- files --------------------------------------------------------------------------------------
-
-
-def _manifest(manifest: Manifest | str | os.PathLike[str] | None) -> Manifest:
-    from seedbridge.manifest import Manifest, load
-
-    return manifest if isinstance(manifest, Manifest) else load(manifest)
 
 
 def _read(path: str) -> str:
@@ -192,7 +187,7 @@ def seed_files(paths: Iterable[str | os.PathLike[str]] | None, *, job: str,
     Output: ``in_place``; or ``out`` (a file for one input file, else a directory that mirrors the
     inputs); or neither, for one file, whose seeded text is only returned. Every file is validated
     before any is written, so one bad solver leaves all of them untouched."""
-    m = _manifest(manifest)
+    m = as_manifest(manifest)
     seed = check_seed(job_seed(m, job, keys))
     inputs = _inputs(paths, job, m)
     targets = _targets(inputs, os.fspath(out) if out is not None else None, in_place)
@@ -231,7 +226,7 @@ def check_files(paths: Iterable[str | os.PathLike[str]] | None, *, job: str,
     """Validate every solver and report whether it carries ``job``'s seed (``result.ok``); writes nothing.
 
     An invalid solver is a SolverError listing every problem of every file."""
-    m = _manifest(manifest)
+    m = as_manifest(manifest)
     seed = check_seed(job_seed(m, job, keys))
     results: list[SeedResult] = []
     problems: list[Problem] = []
