@@ -29,7 +29,6 @@ __all__ = [
     "RerunResult",
     "RunResult",
     "exit_status",
-    "parse_assignments",
     "rerun",
     "run",
     "sha256_file",
@@ -70,23 +69,6 @@ def _digests(paths: Iterable[str], cwd: str) -> dict[str, str | None]:
             out[path] = sha256_file(full)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             out[path] = None
-    return out
-
-
-def parse_assignments(items: Iterable[str], *, flag: str) -> dict[str, str]:
-    """``NAME=VALUE`` items as a dict; every malformed or repeated one is reported."""
-    problems: list[Problem] = []
-    out: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            problems.append(Problem(f"must be NAME=VALUE such as lr=0.01, got {item!r}", field=flag))
-        elif name in out:
-            problems.append(Problem(f"{name!r} given twice ({out[name]!r} and {value!r})", field=flag))
-        else:
-            out[name] = value
-    if problems:
-        raise ValidationError(problems)
     return out
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 
-from seedbridge.errors import DerivationError
+from seedbridge.errors import Problem, ValidationError
 
 # Not `from typing import TYPE_CHECKING`: importing typing costs ~3 ms on every CLI call; type
 # checkers treat any name TYPE_CHECKING as true.
@@ -13,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from seedbridge.manifest import Manifest
 
-__all__ = ["add_bits", "add_keys", "add_manifest", "keys_from", "manifest_from"]
+__all__ = ["add_bits", "add_keys", "add_manifest", "keys_from", "manifest_from", "parse_assignments"]
 
 
 def add_manifest(parser: argparse.ArgumentParser) -> None:
@@ -39,12 +40,21 @@ def manifest_from(args: argparse.Namespace) -> Manifest:
 
 def keys_from(args: argparse.Namespace) -> dict[str, str]:
     """``--key NAME=VALUE`` flags as a dict; values stay text, as the derivation encodes them."""
-    keys: dict[str, str] = {}
-    for item in args.key:
+    return parse_assignments(args.key, flag="--key", example="rank=3")
+
+
+def parse_assignments(items: Iterable[str], *, flag: str, example: str) -> dict[str, str]:
+    """``NAME=VALUE`` items as a dict; every malformed or repeated one is reported."""
+    problems: list[Problem] = []
+    out: dict[str, str] = {}
+    for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise DerivationError(f"--key: must be NAME=VALUE such as rank=3, got {item!r}")
-        if name in keys:
-            raise DerivationError(f"--key: {name!r} given twice ({keys[name]!r} and {value!r})")
-        keys[name] = value
-    return keys
+            problems.append(Problem(f"must be NAME=VALUE such as {example}, got {item!r}", field=flag))
+        elif name in out:
+            problems.append(Problem(f"{name!r} given twice ({out[name]!r} and {value!r})", field=flag))
+        else:
+            out[name] = value
+    if problems:
+        raise ValidationError(problems)
+    return out

@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from seedbridge.cli._cmdline import add_command, add_ledger, ledger_from
-from seedbridge.cli._common import add_keys, add_manifest, keys_from, manifest_from
+from seedbridge.cli._common import add_keys, add_manifest, keys_from, manifest_from, parse_assignments
 from seedbridge.ledger import RunRecord
 
 
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         _say(args, f"run {record.run_id}: job {record.job}, seed {record.seed} (ledger {ledger})")
 
     result = runner.run(manifest, args.job, args.command, keys=keys_from(args), inputs=args.input,
-                        outputs=args.output, params=runner.parse_assignments(args.param, flag="--param"),
+                        outputs=args.output, params=parse_assignments(args.param, flag="--param", example="lr=0.01"),
                         deliberate=args.rerun, ledger_path=ledger_from(args), on_start=started)
     if result.error is not None:
         print(f"seedbridge: error: {result.error}", file=sys.stderr)
