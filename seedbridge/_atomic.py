@@ -1,9 +1,15 @@
-"""Atomic file writes: temp file in the same folder, fsync, rename, fsync the folder."""
+"""Atomic file writes: temp file in the same folder, fsync, rename, fsync the folder.
+
+A path that is a symlink is written *through*: the file the link points to is replaced atomically (temp
+file beside the target, rename over it) and the link itself stays as it was, as editors and ``cp`` do.
+Replacing the link with a regular file would leave the real file stale while the user's tree looks updated.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 
 from seedbridge.errors import SeedbridgeError
 
@@ -15,10 +21,16 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: 
 
     With ``overwrite=False`` an existing file is an error and is left alone. The file keeps the mode
     of the file it replaces (0o666 minus the umask for a new one)."""
-    target = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(target))
-    if not overwrite and os.path.exists(target):
-        raise SeedbridgeError(f"{target}: already exists; pass --force (overwrite=True) to replace it")
+    shown = os.fspath(path)
+    target = _through_links(shown)
+    folder = os.path.dirname(target)
+    if not overwrite and os.path.lexists(shown):
+        raise SeedbridgeError(f"{shown}: already exists; pass --force (overwrite=True) to replace it")
+    try:
+        if not stat.S_ISREG(os.stat(target).st_mode):
+            raise SeedbridgeError(f"{shown}: is not a regular file; refusing to replace it")
+    except FileNotFoundError:
+        pass
     try:
         mode = os.stat(target).st_mode & 0o7777
     except FileNotFoundError:
@@ -30,7 +42,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: 
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise SeedbridgeError(f"{target}: cannot write: {exc.strerror}") from None
+        raise SeedbridgeError(f"{shown}: cannot write: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -44,13 +56,13 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: 
             try:
                 os.link(tmp, target)
             except FileExistsError:
-                raise SeedbridgeError(f"{target}: already exists; pass --force (overwrite=True) to replace it") from None
+                raise SeedbridgeError(f"{shown}: already exists; pass --force (overwrite=True) to replace it") from None
             os.unlink(tmp)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise SeedbridgeError(f"{target}: cannot write: {exc.strerror or exc}; the old file is unchanged") from None
+            raise SeedbridgeError(f"{shown}: cannot write: {exc.strerror or exc}; the old file is unchanged") from None
         raise
     _fsync_dir(folder)
 
@@ -58,6 +70,19 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, overwrite: bool = True) -> None:
     """``atomic_write_bytes`` for UTF-8 text, written with exactly the newlines it contains."""
     atomic_write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
+
+
+def _through_links(path: str) -> str:
+    """The absolute path a write to ``path`` should replace: the final target of a chain of symlinks
+    (which may not exist yet: a dangling link is written through to create its target)."""
+    full = os.path.abspath(path)
+    seen: set[str] = set()
+    while os.path.islink(full):
+        if full in seen:
+            raise SeedbridgeError(f"{path}: symlink loop; refusing to write")
+        seen.add(full)
+        full = os.path.normpath(os.path.join(os.path.dirname(full), os.readlink(full)))
+    return full
 
 
 def _fsync_dir(folder: str) -> None:
