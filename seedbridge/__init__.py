@@ -28,6 +28,7 @@ TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from seedbridge.everything import FrameworkSeed, RNGState, SeedReport, restore, seed_everything, snapshot
+    from seedbridge.sweeps import SweepResult, sweep
 
 __version__ = "0.1.0"
 
@@ -35,6 +36,8 @@ __version__ = "0.1.0"
 # so does seed_everything's module (logging, dataclasses), which the CLI's seed and env never need.
 _LAZY_MODULES = frozenset({"python", "numpy", "torch", "tensorflow", "r", "caffe"})
 _LAZY_NAMES = frozenset({"FrameworkSeed", "RNGState", "SeedReport", "restore", "seed_everything", "snapshot"})
+# Sweeps (docs/sweeps.md) load on first use too; the package is seedbridge.sweeps, the function sweep.
+_LAZY_SWEEP_NAMES = frozenset({"SweepResult", "sweep"})
 
 
 def __getattr__(name: str) -> object:
@@ -44,6 +47,8 @@ def __getattr__(name: str) -> object:
         return importlib.import_module(f"seedbridge.{name}")
     if name in _LAZY_NAMES:
         return getattr(importlib.import_module("seedbridge.everything"), name)
+    if name in _LAZY_SWEEP_NAMES:
+        return getattr(importlib.import_module("seedbridge.sweeps"), name)
     raise AttributeError(f"module 'seedbridge' has no attribute {name!r}")
 
 
@@ -64,6 +69,7 @@ __all__ = [
     "SeedReport",
     "SeedbridgeError",
     "SolverError",
+    "SweepResult",
     "UnknownJobError",
     "ValidationError",
     "__version__",
@@ -72,8 +78,9 @@ __all__ = [
     "restore",
     "seed_everything",
     "snapshot",
+    "sweep",
 ]
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _LAZY_NAMES | _LAZY_MODULES)
+    return sorted(set(globals()) | _LAZY_NAMES | _LAZY_MODULES | _LAZY_SWEEP_NAMES)

@@ -129,6 +129,8 @@ class RunRecord:
     rerun_of: str | None = None
     warnings: list[str] = field(default_factory=list)
     fingerprint: str | None = None
+    sweep_id: str | None = None  # the sweep this run is a replicate of (docs/sweeps.md)
+    metrics: dict[str, Any] = field(default_factory=dict)  # metric name -> value read from the run's files
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -139,7 +141,7 @@ class RunRecord:
 
 
 _JSON_FIELDS = frozenset({"command", "keys", "seeds", "environment", "inputs", "outputs", "params", "versions",
-                          "warnings"})
+                          "warnings", "metrics"})
 _BOOL_FIELDS = frozenset({"git_dirty", "deliberate"})
 _COLUMNS = tuple(f.name for f in fields(RunRecord))
 
@@ -200,6 +202,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX runs_job_started ON runs (job, started_at)",
         "CREATE INDEX runs_fingerprint ON runs (fingerprint, status)",
     ), _backfill_fingerprints),
+    (3, "sweep id and metrics of sweep replicates", (
+        "ALTER TABLE runs ADD COLUMN sweep_id TEXT",
+        "ALTER TABLE runs ADD COLUMN metrics TEXT NOT NULL DEFAULT '{}'",
+        "CREATE INDEX runs_sweep ON runs (sweep_id)",
+    ), None),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -393,13 +400,25 @@ class Ledger:
                 raise LedgerError(f"run id prefix {run_id!r} matches several runs ({shown}); give more of it")
         raise LedgerError(f"no run {run_id!r} in the ledger {self.path} (list them with `seedbridge history`)")
 
-    def runs(self, *, job: str | None = None) -> list[RunRecord]:
-        """Every run (of ``job``), oldest first."""
+    def runs(self, job: str | None = None, sweep_id: str | None = None) -> list[RunRecord]:
+        """Every run (of ``job``, of sweep ``sweep_id``), oldest first."""
         columns = self._columns()
+        where = [(name, value) for name, value in (("job", job), ("sweep_id", sweep_id)) if value is not None]
         sql = f"SELECT {', '.join(columns)} FROM runs"
-        cursor = (self._conn.execute(sql + " WHERE job = ? ORDER BY run_id", (job,)) if job is not None
-                  else self._conn.execute(sql + " ORDER BY run_id"))
+        if where:
+            sql += " WHERE " + " AND ".join(f"{name} = ?" for name, _ in where)
+        cursor = self._conn.execute(sql + " ORDER BY run_id", [value for _, value in where])
         return [self._from_row(columns, row) for row in cursor]
+
+    def set_metrics(self, run_id: str, metrics: Mapping[str, Any]) -> None:
+        """Replace the metrics recorded for run ``run_id`` (a sweep's replicates)."""
+        text = json.dumps(dict(metrics), ensure_ascii=False, sort_keys=True)
+
+        def body(conn: sqlite3.Connection) -> None:
+            if conn.execute("UPDATE runs SET metrics = ? WHERE run_id = ?", (text, run_id)).rowcount != 1:
+                raise LedgerError(f"{self.path}: no run {run_id!r} to set metrics of")
+
+        self._transaction(body)
 
     def find_duplicate(self, fp: str | None, *, before: str) -> str | None:
         """The latest successful run before run id ``before`` with fingerprint ``fp``."""
@@ -489,7 +508,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "run_id": (str,), "job": (str,), "command": (list,), "started_at": (str,), "keys": (dict,), "seeds": (dict,),
     "environment": (dict,), "inputs": (dict,), "outputs": (dict,), "params": (dict,), "versions": (dict,),
     "warnings": (list,), "derivation": (int,), "exit_code": (int,), "signal": (int,), "pid": (int,),
-    "git_dirty": (bool,), "deliberate": (bool,), "status": (str,),
+    "git_dirty": (bool,), "deliberate": (bool,), "status": (str,), "metrics": (dict,),
 }
 _REQUIRED = ("run_id", "job", "command", "started_at", "status")
 

@@ -28,7 +28,10 @@ __all__ = [
     "OutputCheck",
     "RerunResult",
     "RunResult",
+    "begin",
     "exit_status",
+    "finish",
+    "new_record",
     "rerun",
     "run",
     "sha256_file",
@@ -134,6 +137,89 @@ def _spawn(command: Sequence[str], *, env: Mapping[str, str], cwd: str) -> tuple
             signal.signal(s, old)
 
 
+def new_record(
+    manifest: Manifest,
+    job: str,
+    command: Sequence[str],
+    *,
+    run_id: str,
+    keys: Mapping[str, str],
+    inputs: Mapping[str, str | None],
+    outputs: Iterable[str],
+    params: Mapping[str, str],
+    cwd: str,
+    env: Mapping[str, str],
+    code: _provenance.CodeState | None = None,
+    deliberate: bool = False,
+    rerun_of: str | None = None,
+    sweep_id: str | None = None,
+    host: str | None = None,
+    pid: int | None = None,
+    started_at: str | None = None,
+) -> _ledger.RunRecord:
+    """The ledger record of a run about to start (or, for a sweep on Ray, one that ran on ``host``).
+
+    ``inputs`` are the input digests; ``env`` the job's variables the command starts with; ``code`` the
+    code state when the caller already knows it (a sweep reads it once for all its replicates)."""
+    seed = job_seed(manifest, job, keys)
+    code = code if code is not None else _provenance.code_state(cwd)
+    fp = _ledger.fingerprint(job=job, keys=keys, seed=seed, code_version=code.version, inputs=inputs,
+                             params=params, command=command)
+    root = manifest.root
+    return _ledger.RunRecord(
+        run_id=run_id, job=job, command=list(command), started_at=started_at or _ledger.utc_now(), keys=dict(keys),
+        seeds={"seed": seed, "PYTHONHASHSEED": int(env["PYTHONHASHSEED"])},
+        derivation=manifest.derivation, profile=manifest.job(job).profile,
+        manifest_path=os.path.abspath(manifest.path) if manifest.path else None,
+        manifest_digest=manifest.digest(), root_source=root.source + (f":{root.env}" if root.env else ""),
+        cwd=cwd, environment=dict(env), git_commit=code.commit, git_dirty=code.dirty,
+        code_version=code.version, inputs=dict(inputs), outputs=dict.fromkeys(outputs), params=dict(params),
+        versions=_provenance.versions(manifest.job(job).frameworks), host=host or _provenance.host(),
+        pid=os.getpid() if pid is None else pid, deliberate=deliberate, rerun_of=rerun_of, fingerprint=fp,
+        sweep_id=sweep_id,
+    )
+
+
+def begin(book: _ledger.Ledger, record: _ledger.RunRecord, *, warn: Warn = _stderr_warn) -> _ledger.RunRecord:
+    """Insert ``record`` as started, marking (and warning about) a repeat of an earlier successful run."""
+    run_id = record.run_id
+    duplicate = book.find_duplicate(record.fingerprint, before=run_id)
+    notes: list[str] = []
+    if duplicate is not None:
+        note = (f"run {run_id} repeats run {duplicate}: same seed, code version, inputs, parameters and command"
+                + ("; marked as a deliberate reproducibility check" if record.deliberate else
+                   "; a repeated run adds nothing unless it is a deliberate reproducibility check "
+                   "(pass --rerun to say so, or use new seeds)"))
+        notes.append(note)
+        if not record.deliberate:
+            warn(note)
+    record = replace(record, duplicate_of=duplicate, warnings=notes)
+    book.insert(record)
+    return record
+
+
+def finish(book: _ledger.Ledger, record: _ledger.RunRecord, returncode: int | None, error: str | None, *,
+           warn: Warn = _stderr_warn, ended_at: str | None = None) -> RunResult:
+    """Record how the run of ``record`` ended (its outputs hashed in its folder now) and return the result.
+
+    ``returncode`` is as subprocess gives it (negative: killed by that signal); ``error`` says why the
+    command could not start."""
+    run_id = record.run_id
+    died_of = -returncode if returncode is not None and returncode < 0 else None
+    exit_code = 128 + died_of if died_of is not None else int(returncode or 0)
+    output_digests = _digests(record.outputs, record.cwd or os.getcwd())
+    late: list[str] = []
+    if error is not None:
+        late.append(error)
+    missing = [p for p, d in output_digests.items() if d is None]
+    if missing and error is None:
+        late.append(f"output file not written: {', '.join(missing)}")
+        warn(f"run {run_id}: output file not written: {', '.join(missing)}")
+    book.finish(run_id, ended_at=ended_at or _ledger.utc_now(), exit_code=exit_code, signal=died_of,
+                status="succeeded" if exit_code == 0 else "failed", outputs=output_digests, warnings=late)
+    return RunResult(record=book.get(run_id), exit_code=exit_code, signal=died_of, error=error)
+
+
 def run(
     manifest: Manifest,
     job: str,
@@ -149,6 +235,7 @@ def run(
     ledger_path: str | None = None,
     warn: Warn = _stderr_warn,
     on_start: Callable[[_ledger.RunRecord, str], None] | None = None,
+    sweep_id: str | None = None,
 ) -> RunResult:
     """Run ``command`` as ``job`` and record it; the result carries the exit status to pass on."""
     command = list(command)
@@ -170,56 +257,16 @@ def run(
 
     run_id = _ledger.new_run_id()
     job_env = job_environment(manifest, job, keys=keys, extra={"SEEDBRIDGE_RUN_ID": run_id})
-    seed = job_seed(manifest, job, keys)
-    frameworks = manifest.job(job).frameworks
-    code = _provenance.code_state(workdir)
-    fp = _ledger.fingerprint(job=job, keys=keys, seed=seed, code_version=code.version, inputs=input_digests,
-                             params=params, command=command)
-    root = manifest.root
-    record = _ledger.RunRecord(
-        run_id=run_id, job=job, command=command, started_at=_ledger.utc_now(), keys=keys,
-        seeds={"seed": seed, "PYTHONHASHSEED": int(job_env["PYTHONHASHSEED"])},
-        derivation=manifest.derivation, profile=manifest.job(job).profile,
-        manifest_path=os.path.abspath(manifest.path) if manifest.path else None,
-        manifest_digest=manifest.digest(), root_source=root.source + (f":{root.env}" if root.env else ""),
-        cwd=workdir, environment=job_env, git_commit=code.commit, git_dirty=code.dirty,
-        code_version=code.version, inputs=input_digests, outputs=dict.fromkeys(outputs), params=params,
-        versions=_provenance.versions(frameworks), host=_provenance.host(), pid=os.getpid(),
-        deliberate=deliberate, rerun_of=rerun_of, fingerprint=fp,
-    )
+    record = new_record(manifest, job, command, run_id=run_id, keys=keys, inputs=input_digests, outputs=outputs,
+                        params=params, cwd=workdir, env=job_env, deliberate=deliberate, rerun_of=rerun_of,
+                        sweep_id=sweep_id)
     path = ledger_path or _ledger.default_path(manifest.path)
     with _ledger.Ledger(path) as book:
-        duplicate = book.find_duplicate(fp, before=run_id)
-        notes: list[str] = []
-        if duplicate is not None:
-            note = (f"run {run_id} repeats run {duplicate}: same seed, code version, inputs, parameters and command"
-                    + ("; marked as a deliberate reproducibility check" if deliberate else
-                       "; a repeated run adds nothing unless it is a deliberate reproducibility check "
-                       "(pass --rerun to say so, or use new seeds)"))
-            notes.append(note)
-            if not deliberate:
-                warn(note)
-        record = replace(record, duplicate_of=duplicate, warnings=notes)
-        book.insert(record)
+        record = begin(book, record, warn=warn)
         if on_start is not None:
             on_start(record, book.path)
-
-        env = {**os.environ, **job_env}
-        returncode, error = _spawn(command, env=env, cwd=workdir)
-        died_of = -returncode if returncode is not None and returncode < 0 else None
-        exit_code = 128 + died_of if died_of is not None else int(returncode or 0)
-        output_digests = _digests(outputs, workdir)
-        late: list[str] = []
-        if error is not None:
-            late.append(error)
-        missing = [p for p, d in output_digests.items() if d is None]
-        if missing and error is None:
-            late.append(f"output file not written: {', '.join(missing)}")
-            warn(f"run {run_id}: output file not written: {', '.join(missing)}")
-        book.finish(run_id, ended_at=_ledger.utc_now(), exit_code=exit_code, signal=died_of,
-                    status="succeeded" if exit_code == 0 else "failed", outputs=output_digests, warnings=late)
-        final = book.get(run_id)
-    return RunResult(record=final, exit_code=exit_code, signal=died_of, error=error)
+        returncode, error = _spawn(command, env={**os.environ, **job_env}, cwd=workdir)
+        return finish(book, record, returncode, error, warn=warn)
 
 
 def exit_status(result: RunResult) -> int:
