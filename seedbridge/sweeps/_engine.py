@@ -11,7 +11,7 @@ which build and store the record with the runner's own functions (``new_record``
 from __future__ import annotations
 
 import hashlib
-import importlib.util
+import importlib
 import json
 import os
 import threading
@@ -105,7 +105,7 @@ class SweepResult:
             "seedbridge_sweep": SWEEP_FORMAT, "sweep_id": self.sweep_id, "job": self.job, "command": self.command,
             "keys": self.keys, "params": self.params, "replicate_key": REPLICATE_KEY,
             "replicates_requested": len(self.replicates), "executor": self.executor, "parallel": self.parallel,
-            "ledger": self.ledger, "manifest": self.manifest_path, "manifest_digest": self.manifest_digest,
+            "out": self.out, "ledger": self.ledger, "manifest": self.manifest_path, "manifest_digest": self.manifest_digest,
             "root_digest": self.root_digest, "derivation": self.derivation, "started_at": self.started_at,
             "ended_at": self.ended_at, "metrics": self.metric_sources, "confidence": CONFIDENCE,
             "interval": INTERVAL_METHOD,
@@ -180,8 +180,12 @@ def _out_dir(out: str | os.PathLike[str] | None, manifest: Manifest, sweep_id: s
 
 
 def _require(module: str, what: str, extra: str) -> None:
-    if importlib.util.find_spec(module) is None:
-        raise MissingDependencyError(f"{what} needs {module}; install seedbridge[{extra}]")
+    """Import ``module`` now (the sweep uses it later anyway), so a missing one stops the sweep before any
+    replicate runs."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise MissingDependencyError(f"{what} needs {module}; install seedbridge[{extra}]") from None
 
 
 def _tail(path: str, lines: int = 5) -> str:

@@ -47,7 +47,7 @@ def _fmt(x: float | None) -> str:
 def sweep_png(result: SweepResult) -> bytes:
     """One panel per metric: each replicate as a point, the mean as a line, its 95% interval as a band."""
     names = list(result.summary)
-    fig, axes = _figure(max(1, len(names)), 7.0)
+    fig, axes = _figure(max(1, len(names)), 9.0)
     for ax, name in zip(axes, names, strict=False):
         values = result.values(name)
         s = result.summary[name]
@@ -61,7 +61,7 @@ def sweep_png(result: SweepResult) -> bytes:
         ax.set_ylabel(name)
         ax.set_xticks(range(len(result.replicates)))
         ax.set_title(f"{result.job}: {name} over {s.n} seeds ({result.sweep_id})", fontsize=9)
-        ax.legend(fontsize=8, loc="best")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _png(fig)
 
 
@@ -72,7 +72,8 @@ def _column(ax: Any, x: float, values: Mapping[int, float], ci: Sequence[float] 
     ax.scatter([spread[i] for i in sorted(values)], [values[i] for i in sorted(values)], color=_POINT, zorder=3)
     if mean is not None:
         lo, hi = (ci[0], ci[1]) if ci is not None else (mean, mean)
-        ax.errorbar([x + 0.25], [mean], yerr=[[mean - lo], [hi - mean]], fmt="o", color=_MEAN, capsize=6)
+        ax.errorbar([x + 0.25], [mean], yerr=[[mean - lo], [hi - mean]], fmt="o", color=_MEAN, capsize=6,
+                    label="mean, 95% CI" if x == 0 else None)
     return spread
 
 
@@ -92,5 +93,6 @@ def compare_png(comparison: SweepComparison) -> bytes:
         ax.set_ylabel(mc.metric)
         d = mc.difference
         ci = f"[{_fmt(d.ci95[0])}, {_fmt(d.ci95[1])}]" if d.ci95 else "undefined"
+        ax.legend(fontsize=8, loc="best")
         ax.set_title(f"{mc.metric}: A - B = {_fmt(d.estimate)}, 95% CI {ci} ({d.method}): {d.verdict}", fontsize=9)
     return _png(fig)

@@ -13,12 +13,14 @@ the same seeds) and the loss is reported; a second loss fails the replicate.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 from seedbridge._files import MiB, Refused, read_regular
-from seedbridge.errors import MissingDependencyError, SeedbridgeError
+from seedbridge.errors import SeedbridgeError
 from seedbridge.sweeps import _node
 from seedbridge.sweeps._local import Callback, Task
 
@@ -27,14 +29,6 @@ __all__ = ["ADDRESS_ENV", "INPUT_LIMIT", "run_ray"]
 ADDRESS_ENV = "RAY_ADDRESS"
 # Inputs travel inside the object store: each is read into memory once, up to this size.
 INPUT_LIMIT = 1024 * MiB
-
-
-def _import_ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise MissingDependencyError("the ray executor needs ray; install seedbridge[ray]") from None
-    return ray
 
 
 def _read_inputs(tasks: Sequence[Task]) -> dict[str, bytes]:
@@ -55,16 +49,25 @@ def run_ray(tasks: Sequence[Task], *, parallel: int | None, address: str | None,
             finished: Callback) -> list[str]:
     """Run ``tasks`` as Ray tasks, at most ``parallel`` at a time (default: as many as the cluster has
     CPUs). Returns notes for the report (which cluster, replicates lost and retried)."""
-    ray = _import_ray()
+    # Ray's driver prints the raylet's error messages ("A worker died ...") to sys.stdout from a thread of
+    # its own (ray/_private/worker.py, listen_error_messages); stdout is the report's, so they go to stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        return _run_ray(tasks, parallel=parallel, address=address, started=started, finished=finished)
+
+
+def _run_ray(tasks: Sequence[Task], *, parallel: int | None, address: str | None, started: Callback,
+             finished: Callback) -> list[str]:
+    # The engine has checked that Ray is installed. Typed as Any: Ray's own hints are partial.
+    ray: Any = importlib.import_module("ray")
     inputs = _read_inputs(tasks)
     address = address or os.environ.get(ADDRESS_ENV) or None
     notes: list[str] = []
+    # The task body is shipped by value, so nodes need Python and Ray but not seedbridge.
+    importlib.import_module("ray.cloudpickle").register_pickle_by_value(_node)
     own = not ray.is_initialized()
-    if own:
-        # The task body is shipped by value, so nodes need Python and Ray but not seedbridge.
-        import ray.cloudpickle
-
-        ray.cloudpickle.register_pickle_by_value(_node)
+    if not own:
+        notes.append("ray: used the Ray session this process had already started or joined")
+    else:
         try:
             if address:
                 ray.init(address=address, log_to_driver=False, logging_level="ERROR")
@@ -78,8 +81,9 @@ def run_ray(tasks: Sequence[Task], *, parallel: int | None, address: str | None,
             raise SeedbridgeError(f"--executor ray: cannot start or join {where}: {exc}") from None
     pending: dict[Any, tuple[Task, int]] = {}
     try:
-        notes.append(f"ray: {'joined the cluster at ' + address if address else 'started a local Ray'} "
-                     f"({int(ray.cluster_resources().get('CPU', 0))} CPUs)")
+        if own:
+            notes.append(f"ray: {'joined the cluster at ' + address if address else 'started a local Ray'} "
+                         f"({int(ray.cluster_resources().get('CPU', 0))} CPUs)")
         remote = ray.remote(num_cpus=1, max_retries=0)(_node.remote_replicate)
         shipped = ray.put(inputs)
         limit = parallel or max(1, int(ray.cluster_resources().get("CPU", 1)))

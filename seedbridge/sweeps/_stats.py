@@ -6,7 +6,8 @@
   difference, t(0.975, m - 1) · sd(d) / √m over the m pairs.
 * Two sweeps, unpaired: Welch's interval, with the Welch-Satterthwaite degrees of freedom.
 
-No resampling, so nothing here draws random numbers: the same values always give the same report.
+No resampling, so nothing here draws random numbers: the same values always give the same report. Means
+and variances are computed exactly (statistics.mean and stdev use rational arithmetic), then rounded once.
 The t quantile comes from the regularized incomplete beta function (Numerical Recipes, 3rd ed., §6.4,
 continued fraction by the modified Lentz method) inverted by bisection; tests check it against R's qt().
 """
@@ -121,7 +122,7 @@ def summarize(values: Sequence[float]) -> Summary:
     n = len(values)
     if n == 0:
         return Summary(0, None, None, None, None, None, None)
-    mean = statistics.fmean(values)
+    mean = statistics.mean(values)
     if n < 2:
         return Summary(n, mean, None, values[0], values[0], values[0], None)
     sd = statistics.stdev(values)
@@ -167,7 +168,7 @@ def difference(a: Sequence[float], b: Sequence[float], *, paired: bool) -> Diffe
         return Difference(True, len(a), len(b), s.mean, s.ci95, df, "paired t")
     if not a or not b:
         return Difference(False, len(a), len(b), None, None, None, "Welch t")
-    estimate = statistics.fmean(a) - statistics.fmean(b)
+    estimate = statistics.mean(a) - statistics.mean(b)
     if len(a) < 2 or len(b) < 2:
         return Difference(False, len(a), len(b), estimate, None, None, "Welch t")
     va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
