@@ -207,7 +207,7 @@ def test_compare_pairs_sweeps_of_the_same_root_and_keys(folder: Path, cli: CLI) 
     shifted = api_sweep(folder, "--shift", "0.05", out="shift")
     proc = cli("compare", base.sweep_id, "shift", "--plot", "cmp.png")
     assert proc.returncode == 0, proc.stderr
-    assert "paired: the same root and keys" in proc.stdout
+    assert "paired: the same job, root and keys" in proc.stdout
     row = next(line for line in proc.stdout.splitlines() if line.startswith("acc "))
     assert row.split()[5] == "-0.05" and row.endswith(LARGER) and "paired t" in row
     assert (folder / "cmp.png").read_bytes()[:4] == b"\x89PNG"

@@ -29,6 +29,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
@@ -121,7 +122,9 @@ def main() -> int:
         proc = sb("verify", step.job, "--runs", "2", *flags, "--", *command, env=env, check=False)
         step.reproduced = proc.returncode == 0
 
+    comparison = seed_variance(out, env)
     summary(plan, folders, manifest, env)
+    seed_variance_summary(comparison)
     return 0 if all(s.reproduced for s in plan) else 1
 
 
@@ -146,6 +149,42 @@ def summary(plan: list[Step], folders: dict[str, Path], manifest: Path, env: dic
           f"[{boot['difference']['ci95'][0]:+.4f}, {boot['difference']['ci95'][1]:+.4f}]")
     print(f"\nplot      {folders['analysis'] / 'report.png'}")
     print(f"solver    {folders['caffe_solver'] / 'lenet_solver.prototxt'} (seeded; Caffe itself is not run)")
+
+
+
+# -- seed variance: sweep the two training steps and compare them (docs/sweeps.md) ------------------
+
+SWEEP_REPLICATES = 5
+
+
+def seed_variance(out: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Train Keras and torch under SWEEP_REPLICATES seeds each, two at a time, and compare their final
+    validation accuracy; returns `seedbridge compare --format json`."""
+    splits = str(out / "data" / "splits.npz")
+    sweeps = out / "sweeps"
+    for job, script, history in (("train_keras", "train_keras.py", "keras_history.json"),
+                                 ("train_torch", "train_torch.py", "torch_history.json")):
+        banner(f"sweep {job}: {SWEEP_REPLICATES} seeds (keys replicate=0..{SWEEP_REPLICATES - 1}), two at a time")
+        sb("sweep", job, "--replicates", str(SWEEP_REPLICATES), "--parallel", "2", "--input", splits,
+           "--metric", f"val_accuracy={history}:val_accuracy[-1]", "--out", str(sweeps / job), "--",
+           PY, str(HERE / script), splits, ".", env=env)
+    banner("compare train_keras with train_torch over the seeds")
+    proc = sb("compare", str(sweeps / "train_keras"), str(sweeps / "train_torch"), "--format", "json",
+              "--plot", str(sweeps / "keras_vs_torch.png"), env=env, capture=True)
+    return dict(json.loads(proc.stdout))
+
+
+def seed_variance_summary(comparison: dict[str, Any]) -> None:
+    m = comparison["metrics"][0]
+    print(f"\nseed variance: {SWEEP_REPLICATES} seeds per model, final val_accuracy")
+    print(f"  {comparison['pairing']}")
+    for side, name in (("a", "keras"), ("b", "torch")):
+        s = m[side]
+        print(f"  {name}  mean {s['mean']:.4f}, sd {s['sd']:.4f}, 95% CI of the mean [{s['ci95'][0]:.4f}, "
+              f"{s['ci95'][1]:.4f}]")
+    print(f"  keras - torch: {m['difference']:+.4f}, 95% CI [{m['ci95'][0]:+.4f}, {m['ci95'][1]:+.4f}] "
+          f"({m['method']}): {m['verdict']}")
+    print(f"plot      {comparison['plot']}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 """Step 2a, training with TensorFlow/Keras: the seed document's model, written for TensorFlow 2.
 
-    python train_keras.py SPLITS_NPZ OUT_DIR
+    seedbridge run train_keras -- python train_keras.py SPLITS_NPZ OUT_DIR
+
+The job and its keys come from the environment seedbridge sets (run, verify, sweep), so each replicate of
+`seedbridge sweep train_keras` trains with its own seed.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import seedbridge
 
 
 def main(splits: Path, out: Path) -> None:
-    print(seedbridge.seed_everything("train_keras"))  # random, NumPy, TF and Keras; op determinism on
+    print(seedbridge.seed_everything())  # job and keys from the environment; random, NumPy, TF, Keras; op determinism
     import keras
 
     data = np.load(splits)

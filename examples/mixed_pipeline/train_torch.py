@@ -3,7 +3,10 @@
 Each worker adds random noise to its samples (a stand-in for data augmentation), so the workers'
 random streams matter: seedbridge gives each (rank, worker, epoch) its own stream.
 
-    python train_torch.py SPLITS_NPZ OUT_DIR
+    seedbridge run train_torch -- python train_torch.py SPLITS_NPZ OUT_DIR
+
+The job and its keys come from the environment seedbridge sets (run, verify, sweep), so each replicate of
+`seedbridge sweep train_torch` trains with its own seed.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ class NoisySplits(Dataset[tuple[torch.Tensor, torch.Tensor]]):
 
 
 def main(splits: Path, out: Path) -> None:
-    print(seedbridge.seed_everything("train_torch"))  # random, NumPy, torch; deterministic algorithms on
+    print(seedbridge.seed_everything())  # job and keys from the environment; random, NumPy, torch; determinism on
     data = np.load(splits)
     model = torch.nn.Sequential(
         torch.nn.Linear(data["x_train"].shape[1], 64), torch.nn.ReLU(),
@@ -43,10 +46,10 @@ def main(splits: Path, out: Path) -> None:
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
     x_val, y_val = torch.from_numpy(data["x_val"]), torch.from_numpy(data["y_val"].argmax(axis=1))
     history: dict[str, list[float]] = {"loss": [], "val_loss": [], "val_accuracy": []}
-    seeder = seedbridge.torch.worker_init_fn("train_torch")  # one stream per (rank, worker, epoch)
+    seeder = seedbridge.torch.worker_init_fn()  # one stream per (rank, worker, epoch)
     loader = DataLoader(
         NoisySplits(data["x_train"], data["y_train"]), batch_size=32, shuffle=True, num_workers=2,
-        worker_init_fn=seeder, generator=seedbridge.torch.generator("train_torch"),
+        worker_init_fn=seeder, generator=seedbridge.torch.generator(),
     )
     for epoch in range(10):
         seeder.set_epoch(epoch)  # like DistributedSampler.set_epoch: workers of each epoch get new streams

@@ -183,7 +183,10 @@ def _pairing(a: SweepData, b: SweepData) -> tuple[bool, str]:
         return False, "unpaired: the sweeps' seeds derive from different roots (or pins)"
     if a.keys != b.keys:
         return False, f"unpaired: different keys apart from replicate ({a.keys} vs {b.keys})"
-    return True, "paired: the same root and keys, so replicate i of A and of B share a seed base"
+    if a.job == b.job:
+        return True, "paired: the same job, root and keys, so replicate i of A and of B ran with the same seed"
+    return True, ("paired by replicate: the same root and keys (the jobs differ, so the two runs of a pair had "
+                  "different seeds)")
 
 
 def compare(a: str | os.PathLike[str] | SweepResult | SweepData, b: str | os.PathLike[str] | SweepResult | SweepData,

@@ -79,7 +79,7 @@ def _column(ax: Any, x: float, values: Mapping[int, float], ci: Sequence[float] 
 
 def compare_png(comparison: SweepComparison) -> bytes:
     """One panel per metric: both sweeps' replicates, means and intervals; pairs joined by lines."""
-    fig, axes = _figure(max(1, len(comparison.metrics)), 6.0)
+    fig, axes = _figure(max(1, len(comparison.metrics)), 7.0)
     a, b = comparison.a, comparison.b
     for ax, mc in zip(axes, comparison.metrics, strict=False):
         va, vb = a.values(mc.metric), b.values(mc.metric)
@@ -94,5 +94,5 @@ def compare_png(comparison: SweepComparison) -> bytes:
         d = mc.difference
         ci = f"[{_fmt(d.ci95[0])}, {_fmt(d.ci95[1])}]" if d.ci95 else "undefined"
         ax.legend(fontsize=8, loc="best")
-        ax.set_title(f"{mc.metric}: A - B = {_fmt(d.estimate)}, 95% CI {ci} ({d.method}): {d.verdict}", fontsize=9)
+        ax.set_title(f"{mc.metric}: A - B = {_fmt(d.estimate)}, 95% CI {ci}\n{d.method}: {d.verdict}", fontsize=9)
     return _png(fig)
