@@ -150,6 +150,7 @@ def new_record(
     cwd: str,
     env: Mapping[str, str],
     code: _provenance.CodeState | None = None,
+    versions: Mapping[str, str] | None = None,
     deliberate: bool = False,
     rerun_of: str | None = None,
     sweep_id: str | None = None,
@@ -159,8 +160,8 @@ def new_record(
 ) -> _ledger.RunRecord:
     """The ledger record of a run about to start (or, for a sweep on Ray, one that ran on ``host``).
 
-    ``inputs`` are the input digests; ``env`` the job's variables the command starts with; ``code`` the
-    code state when the caller already knows it (a sweep reads it once for all its replicates)."""
+    ``inputs`` are the input digests; ``env`` the job's variables the command starts with; ``code`` and
+    ``versions`` when the caller already knows them (a sweep reads them once for all its replicates)."""
     seed = job_seed(manifest, job, keys)
     code = code if code is not None else _provenance.code_state(cwd)
     fp = _ledger.fingerprint(job=job, keys=keys, seed=seed, code_version=code.version, inputs=inputs,
@@ -174,7 +175,8 @@ def new_record(
         manifest_digest=manifest.digest(), root_source=root.source + (f":{root.env}" if root.env else ""),
         cwd=cwd, environment=dict(env), git_commit=code.commit, git_dirty=code.dirty,
         code_version=code.version, inputs=dict(inputs), outputs=dict.fromkeys(outputs), params=dict(params),
-        versions=_provenance.versions(manifest.job(job).frameworks), host=host or _provenance.host(),
+        versions=dict(versions) if versions is not None else _provenance.versions(manifest.job(job).frameworks),
+        host=host or _provenance.host(),
         pid=os.getpid() if pid is None else pid, deliberate=deliberate, rerun_of=rerun_of, fingerprint=fp,
         sweep_id=sweep_id,
     )

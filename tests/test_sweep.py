@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,39 @@ def test_usage_errors_are_reported_together_before_anything_runs(folder: Path, c
     assert unknown.returncode == 2 and "no job 'nope'" in unknown.stderr
     assert cli("sweep", "train", "--replicates", "x", "--", "true").returncode == 2
     assert "a command is required after --" in cli("sweep", "train", "--replicates", "2").stderr
+
+
+def test_an_unusable_ledger_or_too_many_replicates_stop_the_sweep_before_any_folder(folder: Path, cli: CLI) -> None:
+    (folder / "dir.sqlite").mkdir()
+    proc = cli("sweep", "train", "--replicates", "2", "--ledger", "dir.sqlite", "--out", "s", "--", "true")
+    assert proc.returncode == 2 and "dir.sqlite: cannot open the ledger" in proc.stderr, proc.stderr
+    assert not (folder / "s").exists()
+    proc = cli("sweep", "train", "--replicates", "1000000", "--", "true")
+    assert proc.returncode == 2 and "--replicates: must be an integer in 1..100000, got 1000000" in proc.stderr
+
+
+def test_sigterm_stops_the_running_replicates_and_records_them(folder: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDBRIDGE_")}
+    proc = subprocess.Popen([sys.executable, "-m", "seedbridge", "sweep", "train", "--replicates", "4", "--parallel",
+                             "2", "--", "sleep", "300"], cwd=folder, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    ledger = folder / ".seedbridge" / "ledger.sqlite"
+
+    def recorded() -> list[Any]:
+        if not ledger.exists():
+            return []
+        with Ledger(ledger) as book:
+            return book.runs()
+
+    deadline = time.monotonic() + 120
+    while len(recorded()) != 2:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.2)
+    proc.terminate()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "seedbridge: interrupted" in err
+    runs = recorded()
+    assert len(runs) == 2 and {(r.status, r.signal) for r in runs} == {("failed", 9)}
 
 
 def test_the_python_api_is_the_same_engine(folder: Path, cli: CLI, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -121,3 +121,12 @@ def test_malformed_files_are_missing_metrics_not_crashes(folder: Path) -> None:
                          ("x=ragged.csv:b", "b[-1] is not a number: ''")):
         with pytest.raises(Missing, match=re.escape(reason)):
             read_metric(spec(text), str(folder))
+
+
+def test_numbers_beyond_a_double_and_deep_nesting_are_missing_metrics(folder: Path) -> None:
+    (folder / "huge.json").write_text('{"x": 1' + "0" * 400 + "}")
+    (folder / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(Missing, match="x is not a finite number: inf"):
+        read_metric(spec("x=huge.json:x"), str(folder))
+    with pytest.raises(Missing, match="nested too deeply"):
+        read_metric(spec("x=deep.json:x"), str(folder))

@@ -10,6 +10,7 @@ is used. Otherwise the sweeps are compared unpaired, with Welch's interval.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,12 +55,21 @@ def _from_result(result: SweepResult) -> SweepData:
                       if r.status != "succeeded"})
 
 
+def _finite(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def _from_file(path: str) -> SweepData:
     try:
         doc = json.loads(read_regular(path, limit=256 * MiB).decode("utf-8"))
     except Refused as exc:
         raise ValidationError([Problem(str(exc), file=path)]) from None
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ValidationError([Problem(f"not a sweep.json: malformed JSON ({exc})", file=path)]) from None
     if not isinstance(doc, dict) or doc.get("seedbridge_sweep") != SWEEP_FORMAT:
         got = doc.get("seedbridge_sweep") if isinstance(doc, dict) else type(doc).__name__
@@ -80,9 +90,10 @@ def _from_file(path: str) -> SweepData:
             problems.append(Problem("must be an object with replicate (integer) and metrics (object)", file=path,
                                     field=f"replicates[{k}]"))
             continue
-        bad = [n for n, v in rep["metrics"].items() if isinstance(v, bool) or not isinstance(v, (int, float))]
+        bad = [n for n, v in rep["metrics"].items() if not _finite(v)]
         if bad:
-            problems.append(Problem(f"metrics must be numbers, got {bad[0]}={rep['metrics'][bad[0]]!r}", file=path,
+            problems.append(Problem(f"metrics must be finite numbers, got {bad[0]}={rep['metrics'][bad[0]]!r}"[:200],
+                                    file=path,
                                     field=f"replicates[{k}].metrics"))
         elif rep.get("status") == "succeeded":
             metrics[rep["replicate"]] = {n: float(v) for n, v in rep["metrics"].items()}
@@ -123,9 +134,12 @@ def _from_ledger(ref: str, ledger_path: str) -> SweepData:
     metrics: dict[int, dict[str, float]] = {}
     excluded: dict[int, str] = {}
     for r in runs:
-        index = int(r.keys.get(REPLICATE_KEY, -1))
+        try:
+            index = int(r.keys[REPLICATE_KEY])
+        except (KeyError, ValueError):  # not a replicate as sweep records it (an edited import, say)
+            continue
         if r.status == "succeeded":
-            metrics[index] = {n: float(v) for n, v in r.metrics.items()}
+            metrics[index] = {n: float(v) for n, v in r.metrics.items() if _finite(v)}
         else:
             excluded[index] = f"{r.status} (exit {r.exit_code})" if r.status == "failed" else "did not finish"
     return SweepData(str(first.sweep_id), first.job, f"ledger {ledger_path}", digest, keys, metrics, excluded)

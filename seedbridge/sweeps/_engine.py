@@ -14,6 +14,7 @@ import hashlib
 import importlib
 import json
 import os
+import shutil
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ __all__ = ["EXECUTORS", "REPLICATE_KEY", "SWEEP_FORMAT", "Replicate", "SweepResu
 SWEEP_FORMAT = 1  # version of sweep.json
 EXECUTORS = ("local", "ray")
 REPLICATE_KEY = "replicate"
+# Each replicate is a folder and a ledger row; beyond this a typo (an extra zero or three) is the likelier cause.
+MAX_REPLICATES = 100_000
 INTERVAL_METHOD = "Student t interval of the mean: mean ± t(0.975, n-1)·sd/√n"
 
 
@@ -212,6 +215,18 @@ def _land(task: Task, info: dict[str, Any], rep: Replicate) -> None:
             atomic_write_bytes(os.path.join(task.folder, name), payload)
 
 
+def _prepare(tasks: Sequence[Task], collect: Iterable[str]) -> None:
+    """Each replicate's fresh folder, with its inputs linked in and the folders of its files made."""
+    for task in tasks:
+        os.makedirs(task.workdir)
+        for rel, source in task.inputs.items():
+            link = os.path.join(task.workdir, rel)
+            os.makedirs(os.path.dirname(link), exist_ok=True)
+            os.symlink(source, link)
+        for rel in collect:
+            os.makedirs(os.path.join(task.workdir, os.path.dirname(rel)), exist_ok=True)
+
+
 def _identical_note(name: str, s: Summary) -> str | None:
     if s.n >= 2 and s.sd == 0:
         return (f"every replicate gave the same {name} ({s.mean:g}): does the command take its seed from the "
@@ -254,8 +269,9 @@ def sweep(
     specs, problems = _metric_specs(metrics)
     if not command:
         problems.append(Problem("a command is required: seedbridge sweep JOB --replicates N -- CMD ..."))
-    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
-        problems.append(Problem(f"must be an integer >= 1, got {replicates!r}", field="--replicates"))
+    if isinstance(replicates, bool) or not isinstance(replicates, int) or not 1 <= replicates <= MAX_REPLICATES:
+        problems.append(Problem(f"must be an integer in 1..{MAX_REPLICATES}, got {replicates!r}",
+                                field="--replicates"))
     if parallel is not None and (isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1):
         problems.append(Problem(f"must be an integer >= 1, got {parallel!r}", field="--parallel"))
     if executor not in EXECUTORS:
@@ -298,17 +314,9 @@ def sweep(
         reps.append(Replicate(i, job_seed(m, job, run_keys), run_id, folder))
         all_keys.append(run_keys)
 
-    for task in tasks:
-        os.makedirs(task.workdir)
-        for rel, source in task.inputs.items():
-            link = os.path.join(task.workdir, rel)
-            os.makedirs(os.path.dirname(link), exist_ok=True)
-            os.symlink(source, link)
-        for rel in collect:
-            os.makedirs(os.path.join(task.workdir, os.path.dirname(rel)), exist_ok=True)
-
     ledger_path = os.fspath(ledger) if ledger is not None else _ledger.default_path(m.path)
     code = _provenance.code_state(caller)
+    versions = _provenance.versions(m.job(job).frameworks)
     lock = threading.Lock()
     records: dict[int, _ledger.RunRecord] = {}
     duplicates: list[tuple[int, str]] = []
@@ -316,51 +324,57 @@ def sweep(
     notes: list[str] = []
     started_at = _ledger.utc_now()
 
-    with _ledger.Ledger(ledger_path) as book:
+    def started(task: Task, info: dict[str, Any]) -> None:
+        record = runner.new_record(
+            m, job, task.argv, run_id=task.run_id, keys=all_keys[task.index], inputs=input_digests,
+            outputs=outputs, params=params, cwd=task.workdir, env=task.env, code=code, versions=versions,
+            sweep_id=sweep_id, host=info.get("host"), pid=info.get("pid"), started_at=info.get("started_at"))
+        with lock:
+            record = runner.begin(book, record, warn=lambda message: None)
+            records[task.index] = record
+            if record.duplicate_of is not None:
+                duplicates.append((task.index, record.duplicate_of))
 
-        def started(task: Task, info: dict[str, Any]) -> None:
-            record = runner.new_record(
-                m, job, task.argv, run_id=task.run_id, keys=all_keys[task.index], inputs=input_digests,
-                outputs=outputs, params=params, cwd=task.workdir, env=task.env, code=code, sweep_id=sweep_id,
-                host=info.get("host"), pid=info.get("pid"), started_at=info.get("started_at"))
-            with lock:
-                record = runner.begin(book, record, warn=lambda message: None)
-                records[task.index] = record
-                if record.duplicate_of is not None:
-                    duplicates.append((task.index, record.duplicate_of))
-
-        def finished(task: Task, info: dict[str, Any]) -> None:
-            rep = reps[task.index]
-            if "files" in info:
-                _land(task, info, rep)
-            with lock:
-                result = runner.finish(book, records[task.index], info["returncode"], info["error"],
-                                       warn=rep.notes.append, ended_at=info.get("ended_at"))
-            rep.exit_code, rep.signal, rep.error = result.exit_code, result.signal, result.error
-            rep.seconds, rep.host, rep.retried = info.get("seconds"), result.record.host, bool(info.get("retried"))
-            rep.status = result.record.status
-            if rep.status == "succeeded":
-                for spec in specs:
-                    try:
-                        rep.metrics[spec.name] = read_metric(spec, task.workdir)
-                    except Missing as exc:
-                        rep.missing[spec.name] = str(exc)
-            else:
-                rep.stderr_tail = _tail(os.path.join(task.folder, "stderr.log"))
-            with lock:
-                if rep.metrics:
-                    book.set_metrics(task.run_id, rep.metrics)
-                done[0] += 1
-                count = done[0]
-            if progress is not None:
-                progress(rep, count, replicates)
-
-        if executor == "ray":
-            from seedbridge.sweeps._ray import run_ray
-
-            notes += run_ray(tasks, parallel=parallel, address=ray_address, started=started, finished=finished)
+    def finished(task: Task, info: dict[str, Any]) -> None:
+        rep = reps[task.index]
+        if "files" in info:
+            _land(task, info, rep)
+        with lock:
+            result = runner.finish(book, records[task.index], info["returncode"], info["error"],
+                                   warn=rep.notes.append, ended_at=info.get("ended_at"))
+        rep.exit_code, rep.signal, rep.error = result.exit_code, result.signal, result.error
+        rep.seconds, rep.host, rep.retried = info.get("seconds"), result.record.host, bool(info.get("retried"))
+        rep.status = result.record.status
+        if rep.status == "succeeded":
+            for spec in specs:
+                try:
+                    rep.metrics[spec.name] = read_metric(spec, task.workdir)
+                except Missing as exc:
+                    rep.missing[spec.name] = str(exc)
         else:
-            run_local(tasks, parallel=parallel or default_parallel(), started=started, finished=finished)
+            rep.stderr_tail = _tail(os.path.join(task.folder, "stderr.log"))
+        with lock:
+            if rep.metrics:
+                book.set_metrics(task.run_id, rep.metrics)
+            done[0] += 1
+            count = done[0]
+        if progress is not None:
+            progress(rep, count, replicates)
+
+    with _ledger.Ledger(ledger_path) as book:  # opened first: a ledger that cannot be used stops the sweep here
+        created = not os.path.exists(base)
+        _prepare(tasks, collect)
+        try:
+            if executor == "ray":
+                from seedbridge.sweeps._ray import run_ray
+
+                notes += run_ray(tasks, parallel=parallel, address=ray_address, started=started, finished=finished)
+            else:
+                run_local(tasks, parallel=parallel or default_parallel(), started=started, finished=finished)
+        except BaseException:
+            if created and not records:  # nothing ran (Ray could not start, say): leave no empty folders
+                shutil.rmtree(base, ignore_errors=True)
+            raise
         ledger_path = book.path
 
     summary = {s.name: summarize([r.metrics[s.name] for r in reps if s.name in r.metrics]) for s in specs}

@@ -111,7 +111,10 @@ def _number(value: object, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         shown = json.dumps(value)[:60] if not isinstance(value, (dict, list)) else type(value).__name__
         raise Missing(f"{what} is not a number: {shown}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # a JSON integer beyond a double's range
+        number = math.inf
     if not math.isfinite(number):
         raise Missing(f"{what} is not a finite number: {number}")
     return number
@@ -182,6 +185,8 @@ def read_metric(spec: MetricSpec, folder: str) -> float:
                 doc = json.loads(text)
             except ValueError as exc:
                 raise Missing(f"malformed JSON: {exc}") from None
+            except RecursionError:
+                raise Missing("malformed JSON: nested too deeply") from None
             return _walk_json(doc, spec)
         return _read_table(text, spec)
     except Missing as exc:
