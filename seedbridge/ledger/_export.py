@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from seedbridge._text import printable
 from seedbridge.errors import Problem, ValidationError
 from seedbridge.ledger._record import COLUMNS, REQUIRED, RunRecord, record_problems, utc_now
 
@@ -110,7 +111,7 @@ def loads_export(data: str | bytes, *, source: str = "<export>", schema: int) ->
         unknown = [name for name in item if name not in known]
         mine = [Problem("required field is missing", file=source, field=f"{where}.{name}") for name in missing]
         mine += [Problem(f"unknown field; known fields: {', '.join(sorted(known))}", file=source,
-                         field=f"{where}.{_short(name)}") for name in unknown]
+                         field=f"{where}.{printable(name[:60])}") for name in unknown]
         # Fields an older export lacks take their defaults; null stands for "not recorded" too.
         clean = {k: v for k, v in item.items() if k in known and (v is not None or k not in _DEFAULTED)}
         mine += [p for p in record_problems({**_DEFAULTS, **clean}, where=where, source=source)

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from seedbridge._text import printable
 from seedbridge.errors import Problem
 
 __all__ = ["STATUSES", "RunRecord", "check_metrics", "fingerprint", "new_run_id", "record_problems", "utc_now"]
@@ -194,7 +195,7 @@ def _mapping_problems(name: str, value: object, check_value: Any) -> list[tuple[
         return [(name, f"must have at most {MAX_ITEMS} entries, got {len(value)}")]
     out: list[tuple[str, str]] = []
     for key, item in value.items():
-        where = f"{name}.{key}" if isinstance(key, str) and not _text_problem(key) else name
+        where = f"{name}.{printable(key[:60])}" if isinstance(key, str) else name
         why = _text_problem(key)
         if why:
             out.append((where, f"names: {why}"))
