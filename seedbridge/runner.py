@@ -379,8 +379,8 @@ def rerun(
     if on_drift is not None:
         on_drift(original, changed)
     if changed and strict_env:
-        raise ValidationError([Problem(f"{d}; --strict-env refuses to rerun run {original.run_id} in a changed "
-                                       "environment", field="environment") for d in changed])
+        raise ValidationError([Problem(f"environment changed since run {original.run_id}: {d}; --strict-env "
+                                       "refuses to rerun in a changed environment") for d in changed])
     notes: list[str] = []
     now_inputs = _digests(original.inputs, workdir)
     for p, d in original.inputs.items():

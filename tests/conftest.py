@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
-
 from pgserver import PostgresServer
 
 REPO = Path(__file__).resolve().parent.parent

@@ -68,7 +68,7 @@ def test_insert_finish_and_get_by_id_or_unique_prefix(ledger_location: str) -> N
             book.get("20250101T000000000Z-a")
         with pytest.raises(LedgerError, match="no run 'nope'"):
             book.get("nope")
-        with pytest.raises(LedgerError, match="cannot record run .* already has it"):
+        with pytest.raises(LedgerError, match=r"cannot record run .* already has it"):
             book.insert(a)
         assert [r.run_id for r in book.runs()] == [a.run_id, b.run_id]
         assert [r.run_id for r in book.runs(job="eval")] == [b.run_id]

@@ -319,7 +319,7 @@ def test_a_server_stopped_mid_run_passes_the_status_through(project: Path) -> No
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env(SEEDBRIDGE_LEDGER=url))
         assert _wait_for_line(proc.stdout) == "ready\n"
         server.stop()
-        out, err = proc.communicate("go\n", timeout=120)
+        _, err = proc.communicate("go\n", timeout=120)
         assert proc.returncode == 5, err
         assert "the record could not be completed" in err and "Traceback" not in err
         assert "pw-" not in err

@@ -70,8 +70,8 @@ def run(args: argparse.Namespace) -> int:
         rows.append((r.run_id, r.job, str(r.seed), r.status, "-" if r.exit_code is None else str(r.exit_code),
                      r.started_at[:19].replace("T", " "), _duration(r.started_at, r.ended_at), note,
                      command if len(command) <= 60 else command[:57] + "..."))
-    rows = [tuple(printable(cell) for cell in row) for row in rows]  # an ESC or newline must not reach the terminal
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
+    cells = [[printable(cell) for cell in row] for row in rows]  # an ESC or newline must not reach the terminal
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    for row in cells:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip())
     return 0

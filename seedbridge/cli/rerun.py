@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
     def drifted(original: RunRecord, changes: list[Drift]) -> None:
         if changes:
-            say(f"the environment differs from run {printable(original.run_id)}'s in {len(changes)} items:")
+            items = f"{len(changes)} item" + ("s" if len(changes) != 1 else "")
+            say(f"the environment differs from run {printable(original.run_id)}'s in {items}:")
             for line in format_table(changes):
                 print(line, file=sys.stderr, flush=True)
         elif original.system:
