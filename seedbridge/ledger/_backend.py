@@ -52,6 +52,7 @@ class Backend:
     kind: str
     shown: str  # the location as it may be printed: a path, or a URL without its password
     errors: tuple[type[BaseException], ...]  # the driver's errors, which Ledger turns into LedgerError
+    duplicate: tuple[type[BaseException], ...]  # the driver's error for a constraint violation
     columns: tuple[str, ...]  # the runs table's columns (older schemas have fewer)
     version: int  # the schema version of the database as opened
 

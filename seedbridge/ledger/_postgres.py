@@ -127,6 +127,7 @@ class PostgresBackend(Backend):
                                          "(pip install 'seedbridge[postgres]')") from None
         self._psycopg = psycopg
         self.errors = (psycopg.Error,)
+        self.duplicate = (psycopg.errors.UniqueViolation,)
         self.url = url
         self.shown = redact(url)
         self._secret = _password(url)

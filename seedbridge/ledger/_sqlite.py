@@ -104,6 +104,7 @@ def _is_busy(exc: BaseException) -> bool:
 class SQLiteBackend(Backend):
     kind = "sqlite"
     errors = (sqlite3.Error,)
+    duplicate = (sqlite3.IntegrityError,)
 
     def __init__(self, path: str, *, timeout: float, readonly: bool, target_version: int) -> None:
         self.path = self.shown = path

@@ -151,12 +151,12 @@ class Ledger:
         row = self._to_row(record)
         sql = self._insert_sql()
 
-        def body(run: Run) -> None:
-            if run("SELECT 1 FROM runs WHERE run_id = ?", [record.run_id]):
-                raise LedgerError(f"{self.path}: cannot record run {record.run_id}: the ledger already has it")
-            run(sql, row)
-
-        self._write(f"cannot record run {record.run_id}", body)
+        try:
+            self._backend.transaction(lambda run: run(sql, row))
+        except self._backend.duplicate:  # run_id is the table's only unique constraint
+            raise LedgerError(f"{self.path}: cannot record run {record.run_id}: the ledger already has it") from None
+        except self._backend.errors as exc:
+            raise LedgerError(f"{self.path}: cannot record run {record.run_id}: {self._backend.message(exc)}") from None
 
     def finish(self, run_id: str, *, ended_at: str, exit_code: int | None, signal: int | None, status: str,
                outputs: Mapping[str, str | None], warnings: Iterable[str] = ()) -> None:
