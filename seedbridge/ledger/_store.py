@@ -214,7 +214,7 @@ class Ledger:
                 raise LedgerError(f"run id prefix {run_id!r} matches several runs ({shown}); give more of it")
         raise LedgerError(f"no run {run_id!r} in the ledger {self.path} (list them with `seedbridge history`)")
 
-    def runs(self, *, job: str | None = None, sweep_id: str | None = None) -> list[RunRecord]:
+    def runs(self, job: str | None = None, sweep_id: str | None = None) -> list[RunRecord]:
         """Every run (of ``job``, of sweep ``sweep_id``), oldest first."""
         if not self._columns:
             return []
