@@ -78,16 +78,19 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-def postgres_url(postgres_server: PostgresServer) -> str:
-    """The URL (password included) of a new, empty database on the session's server."""
-    return postgres_server.url(postgres_server.new_database())
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL (password included) of a new, empty database on the session's server; dropped afterwards."""
+    with postgres_server.database() as name:
+        yield postgres_server.url(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def ledger_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def ledger_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A ledger of each backend: a SQLite file that does not exist yet, or an empty PostgreSQL database.
     Tests that take it run once per backend."""
     if request.param == "sqlite":
-        return str(tmp_path / "ledger" / "ledger.sqlite")
+        yield str(tmp_path / "ledger" / "ledger.sqlite")
+        return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    return server.url(server.new_database())
+    with server.database() as name:
+        yield server.url(name)

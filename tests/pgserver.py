@@ -19,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,9 @@ class PostgresServer:
 
     def __init__(self) -> None:
         self.bin = bindir()
-        self.folder = Path(tempfile.mkdtemp(prefix="seedbridge-pg-"))
+        # /tmp rather than $TMPDIR: the server's user must reach the folder (a root-only $TMPDIR would not do),
+        # and its Unix socket path must stay under the 107 bytes a socket address holds.
+        self.folder = Path(tempfile.mkdtemp(prefix="seedbridge-pg-", dir="/tmp" if os.path.isdir("/tmp") else None))
         self.data = self.folder / "data"
         self.log = self.folder / "server.log"
         self.port = _free_port()
@@ -115,6 +118,16 @@ class PostgresServer:
         name = f"t_{uuid.uuid4().hex[:12]}"
         self.admin(f"CREATE DATABASE {name} OWNER {USER}")
         return name
+
+    @contextlib.contextmanager
+    def database(self) -> Iterator[str]:
+        """A new database for one test, dropped afterwards (each is a copy of template1, a few MB)."""
+        name = self.new_database()
+        try:
+            yield name
+        finally:
+            if self.running():
+                self.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def url(self, dbname: str, *, password: bool = True, user: str = USER) -> str:
         from urllib.parse import quote

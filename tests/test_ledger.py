@@ -174,6 +174,7 @@ def _insert_many(location: str, n: int, seed: int) -> None:
             finish(book, rec.run_id)
 
 
+@pytest.mark.slow
 def test_concurrent_first_starts_create_the_schema_once(ledger_location: str) -> None:
     """Eight processes open an empty ledger at once: all migrate safely and every record arrives."""
     ctx = multiprocessing.get_context("spawn")
@@ -283,7 +284,7 @@ def test_a_bad_export_reports_every_problem_with_its_field() -> None:
 @pytest.mark.parametrize(("data", "message"), [
     ("{", "malformed JSON"),
     (b'{"runs": ["caf\xe9"]}', "is not valid UTF-8 (byte 0xe9 at offset 14)"),
-    ('{"seedbridge_ledger_export": 1, "runs": [' + "[" * 100_000 + "]" * 100_000 + "]}", "nests lists or objects"),
+    ('{"seedbridge_ledger_export": 1, "runs": [' + "[" * 100_000 + "]" * 100_000 + "]}", "nests lists or objects too deeply"),
     ('{"seedbridge_ledger_export": 1, "runs": [], "x": ' + "9" * 5000 + "}", "malformed JSON"),
     ('{"seedbridge_ledger_export": 1, "schema": 99, "runs": []}', "schema: is newer than this seedbridge"),
     ('{"seedbridge_ledger_export": 1, "schema": 1.5, "runs": []}', "schema: must be a ledger schema version"),

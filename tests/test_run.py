@@ -215,6 +215,7 @@ def test_killing_seedbridge_leaves_a_started_record(project: Path, book: str) ->
     assert [r.status for r in runs(book)] == ["started", "succeeded"]
 
 
+@pytest.mark.slow
 def test_history_show_run_export_import_and_copy(project: Path, book: str, run_sb: CLI,
                                                  tmp_path_factory: pytest.TempPathFactory) -> None:
     assert run_sb("run", "train", "--", PY, "-c", "pass", cwd=project).returncode == 0

@@ -22,8 +22,6 @@ __all__ = ["EXPORT_FORMAT", "MAX_EXPORT_BYTES", "dumps_export", "loads_export"]
 EXPORT_FORMAT = 1
 # An export is read whole into memory; beyond this it is refused rather than exhausting it.
 MAX_EXPORT_BYTES = 512 * 1024 * 1024
-# Deeper than any export seedbridge writes (a run is 3 levels down), far below Python's recursion limit.
-_MAX_DEPTH = 32
 
 
 def dumps_export(records: Iterable[RunRecord], *, schema: int) -> str:
@@ -31,30 +29,6 @@ def dumps_export(records: Iterable[RunRecord], *, schema: int) -> str:
     doc = {"seedbridge_ledger_export": EXPORT_FORMAT, "schema": schema, "exported_at": utc_now(),
            "runs": [r.to_dict() for r in records]}
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-
-
-def _too_deep(text: str) -> bool:
-    """True when brackets nest deeper than _MAX_DEPTH (strings skipped), checked before json.loads
-    recurses: 100 000 nested lists would otherwise exhaust the C stack or raise RecursionError."""
-    depth = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            if depth > _MAX_DEPTH:
-                return True
-        elif ch in "]}":
-            depth -= 1
-    return False
 
 
 def loads_export(data: str | bytes, *, source: str = "<export>", schema: int) -> list[RunRecord]:
@@ -75,13 +49,13 @@ def loads_export(data: str | bytes, *, source: str = "<export>", schema: int) ->
         text = data
     if text.startswith("\ufeff"):
         text = text[1:]
-    if _too_deep(text):
-        raise fail(f"nests lists or objects deeper than {_MAX_DEPTH} levels; not a seedbridge ledger export")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise fail(f"malformed JSON: {exc.msg}", line=exc.lineno) from None
-    except (ValueError, RecursionError) as exc:  # e.g. an integer longer than Python's 4300-digit limit
+    except RecursionError:  # json's C scanner guards its recursion: 100 000 nested lists end here
+        raise fail("nests lists or objects too deeply; not a seedbridge ledger export") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's 4300-digit limit
         raise fail(f"malformed JSON: {str(exc).splitlines()[0]}") from None
     if not isinstance(doc, dict) or "runs" not in doc:
         raise fail('must be a seedbridge ledger export: an object with a "runs" list')
@@ -131,5 +105,7 @@ _DEFAULTED = frozenset(_DEFAULTS)
 
 
 def _short(value: object) -> str:
+    if isinstance(value, (list, dict)):  # never repr a container: it may nest hundreds deep
+        return "a list" if isinstance(value, list) else "an object"
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
