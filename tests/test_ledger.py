@@ -442,3 +442,27 @@ def test_an_unreachable_server_is_one_line_without_the_password() -> None:
         assert "\n" not in text and PASSWORD not in text and "pw-" not in text
     finally:
         server.remove()
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:pw-x@[bad/db", "postgresql://u:pw-x@host:notaport/db",
+                                 "postgresql://u:pw-x@host/db?sslmode=sometimes"])
+def test_a_malformed_url_is_one_line_without_the_password(url: str) -> None:
+    with pytest.raises(LedgerError) as info:
+        Ledger(url)
+    assert "pw-x" not in str(info.value) and "\n" not in str(info.value)
+    assert str(info.value).startswith("postgresql://")
+
+
+def test_copy_from_a_missing_ledger_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(LedgerError, match="no ledger at"):
+        ledger.copy(tmp_path / "none.sqlite", tmp_path / "b.sqlite")
+    assert not (tmp_path / "b.sqlite").exists()
+
+
+def test_without_psycopg_a_postgresql_ledger_names_the_extra(tmp_path: Path) -> None:
+    code = ("import sys; sys.modules['psycopg'] = None\n"  # what Python does for a module that is not installed
+            "from seedbridge.cli import main\n"
+            "raise SystemExit(main(['history', '--ledger', 'postgresql://u@localhost/db']))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 2
+    assert "install seedbridge[postgres]" in proc.stderr and "Traceback" not in proc.stderr

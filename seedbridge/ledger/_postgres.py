@@ -31,7 +31,11 @@ def is_url(location: str) -> bool:
 
 def redact(url: str) -> str:
     """``url`` without its password (in the authority or as a ``password=`` parameter)."""
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return url.split("://", 1)[0] + "://(a URL that does not parse)"
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, _, hostport = netloc.rpartition("@")
@@ -42,7 +46,11 @@ def redact(url: str) -> str:
 
 
 def _password(url: str) -> str | None:
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # still find what sits where a password would
+        userinfo = url.split("://", 1)[-1].split("/", 1)[0].rpartition("@")[0]
+        return urllib.parse.unquote(userinfo.split(":", 1)[1]) if ":" in userinfo else None
     if parts.password:
         return urllib.parse.unquote(parts.password)
     for item in parts.query.split("&"):
@@ -152,9 +160,10 @@ class PostgresBackend(Backend):
             raise
 
     def message(self, exc: BaseException) -> str:
-        text = " ".join(str(exc).split()) or type(exc).__name__
+        text = (" ".join(str(exc).split()) or type(exc).__name__).replace(self.url, self.shown)
         if self._secret:
-            text = text.replace(self._secret, "***")
+            for form in (self._secret, urllib.parse.quote(self._secret, safe=""), self._secret.replace(" ", "%20")):
+                text = text.replace(form, "***")
         return text
 
     def _connect(self) -> Any:
