@@ -193,7 +193,7 @@ def run(
         problems.append(Problem("working directory does not exist", file=workdir))
     refused: dict[str, str] = {}
     input_digests = _digests(inputs, workdir, refused=refused) if not problems else {}
-    problems += [Problem(f"input {refused[p]}; an input must be a regular file" if p in refused
+    problems += [Problem(f"input {refused[p]}" if p in refused
                          else "input file does not exist (or is not a file)", file=p)
                  for p, d in input_digests.items() if d is None]
     if not problems:
