@@ -107,9 +107,9 @@ def _from_file(path: str) -> SweepData:
 
 
 def _from_ledger(ref: str, ledger_path: str) -> SweepData:
-    if not os.path.exists(ledger_path):
+    if not _ledger.is_postgres(ledger_path) and not os.path.exists(ledger_path):
         raise LedgerError(f"no sweep.json at {ref} and no ledger at {ledger_path} to look up a sweep id in")
-    with _ledger.Ledger(ledger_path) as book:
+    with _ledger.Ledger(ledger_path, readonly=True) as book:
         runs = book.runs(sweep_id=ref)
         if not runs:
             ids = sorted({r.sweep_id for r in book.runs() if r.sweep_id and r.sweep_id.startswith(ref)})

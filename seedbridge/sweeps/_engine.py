@@ -108,7 +108,8 @@ class SweepResult:
             "seedbridge_sweep": SWEEP_FORMAT, "sweep_id": self.sweep_id, "job": self.job, "command": self.command,
             "keys": self.keys, "params": self.params, "replicate_key": REPLICATE_KEY,
             "replicates_requested": len(self.replicates), "executor": self.executor, "parallel": self.parallel,
-            "out": self.out, "ledger": self.ledger, "manifest": self.manifest_path, "manifest_digest": self.manifest_digest,
+            "out": self.out, "ledger": self.ledger, "manifest": self.manifest_path,
+            "manifest_digest": self.manifest_digest,
             "root_digest": self.root_digest, "derivation": self.derivation, "started_at": self.started_at,
             "ended_at": self.ended_at, "metrics": self.metric_sources, "confidence": CONFIDENCE,
             "interval": INTERVAL_METHOD,
@@ -320,14 +321,22 @@ def sweep(
     lock = threading.Lock()
     records: dict[int, _ledger.RunRecord] = {}
     duplicates: list[tuple[int, str]] = []
+    undescribed: set[int] = set()
     done = [0]
     notes: list[str] = []
     started_at = _ledger.utc_now()
 
     def started(task: Task, info: dict[str, Any]) -> None:
+        # A Ray node describes itself ("system" and "versions"; None when it has no seedbridge); a local
+        # replicate runs here, on this system (read per replicate: PYTHONHASHSEED is part of it).
+        remote = "system" in info
+        if remote and info["system"] is None:
+            undescribed.add(task.index)
         record = runner.new_record(
             m, job, task.argv, run_id=task.run_id, keys=all_keys[task.index], inputs=input_digests,
-            outputs=outputs, params=params, cwd=task.workdir, env=task.env, code=code, versions=versions,
+            outputs=outputs, params=params, cwd=task.workdir, env=task.env, code=code,
+            versions=(info["versions"] or {}) if remote else versions,
+            system=(info["system"] or {}) if remote else None,
             sweep_id=sweep_id, host=info.get("host"), pid=info.get("pid"), started_at=info.get("started_at"))
         with lock:
             record = runner.begin(book, record, warn=lambda message: None)
@@ -342,6 +351,8 @@ def sweep(
         with lock:
             result = runner.finish(book, records[task.index], info["returncode"], info["error"],
                                    warn=rep.notes.append, ended_at=info.get("ended_at"))
+        if result.record_error is not None:
+            rep.notes.append(result.record_error)
         rep.exit_code, rep.signal, rep.error = result.exit_code, result.signal, result.error
         rep.seconds, rep.host, rep.retried = info.get("seconds"), result.record.host, bool(info.get("retried"))
         rep.status = result.record.status
@@ -368,7 +379,8 @@ def sweep(
             if executor == "ray":
                 from seedbridge.sweeps._ray import run_ray
 
-                notes += run_ray(tasks, parallel=parallel, address=ray_address, started=started, finished=finished)
+                notes += run_ray(tasks, parallel=parallel, address=ray_address, frameworks=m.job(job).frameworks,
+                                 started=started, finished=finished)
             else:
                 run_local(tasks, parallel=parallel or default_parallel(), started=started, finished=finished)
         except BaseException:
@@ -384,6 +396,9 @@ def sweep(
                      f"seeds, code, inputs, parameters and command (replicate {i} repeats run {earlier}): this "
                      "sweep re-ran an earlier one, a reproducibility check")
     notes += [n for n in (_identical_note(name, s) for name, s in summary.items()) if n]
+    if undescribed:
+        notes.append(f"{len(undescribed)} replicates ran on Ray nodes without seedbridge installed: their records "
+                     "carry no system or framework versions")
     result = SweepResult(
         sweep_id=sweep_id, job=job, command=list(argv), keys=keys, params=params, executor=executor,
         parallel=parallel, out=base, ledger=ledger_path,

@@ -1,7 +1,8 @@
 """Running one replicate's command in its folder: shared by the local executor and by Ray tasks.
 
-Standard library only, and nothing from seedbridge: a Ray task ships this module to the node by value
-(``register_pickle_by_value``), so the node needs Python and Ray, not seedbridge.
+Standard library only: a Ray task ships this module to the node by value (``register_pickle_by_value``),
+so the node needs Python and Ray, not seedbridge. When the node has seedbridge all the same, the task
+describes the node with it (system and framework versions, for the run's record).
 """
 
 from __future__ import annotations
@@ -74,11 +75,22 @@ def _read_back(path: str, limit: int, *, tail: bool = False) -> bytes | str:
         return f"cannot read: {exc.strerror or exc}"
 
 
+def _describe(env: Mapping[str, str], frameworks: Sequence[str]) -> dict[str, Any]:
+    """The node's system and framework versions as a run record holds them, or None for each when the
+    node has no seedbridge to read them with."""
+    try:
+        from seedbridge import _provenance
+    except ImportError:
+        return {"system": None, "versions": None}
+    return {"system": _provenance.system({**os.environ, **env}), "versions": _provenance.versions(frameworks)}
+
+
 def remote_replicate(argv: Sequence[str], env: Mapping[str, str], inputs: Mapping[str, bytes],
-                     collect: Sequence[str]) -> dict[str, Any]:
+                     collect: Sequence[str], frameworks: Sequence[str]) -> dict[str, Any]:
     """The body of a Ray task: write ``inputs`` (relative path -> bytes) into a fresh folder, run the
     command there, and return what ``execute`` returns plus ``files`` (relative path -> bytes, or the
-    reason a file is not sent) and the two logs. The folder is removed afterwards."""
+    reason a file is not sent), the two logs, and the node's ``system`` and ``versions``. The folder is
+    removed afterwards."""
     base = tempfile.mkdtemp(prefix="seedbridge-replicate-")
     try:
         work = os.path.join(base, "work")
@@ -90,7 +102,7 @@ def remote_replicate(argv: Sequence[str], env: Mapping[str, str], inputs: Mappin
                 fh.write(data)
         for rel in collect:
             os.makedirs(os.path.join(work, os.path.dirname(rel)), exist_ok=True)
-        info = execute(argv, env, work, base)
+        info = {**_describe(env, frameworks), **execute(argv, env, work, base)}
         info["files"] = {rel: _read_back(os.path.join(work, rel), RETURN_LIMIT) for rel in collect}
         info["logs"] = {name: _read_back(os.path.join(base, name), LOG_LIMIT, tail=True)
                         for name in ("stdout.log", "stderr.log")}

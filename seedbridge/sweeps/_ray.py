@@ -45,18 +45,19 @@ def _read_inputs(tasks: Sequence[Task]) -> dict[str, bytes]:
     return data
 
 
-def run_ray(tasks: Sequence[Task], *, parallel: int | None, address: str | None, started: Callback,
-            finished: Callback) -> list[str]:
+def run_ray(tasks: Sequence[Task], *, parallel: int | None, address: str | None, frameworks: Sequence[str],
+            started: Callback, finished: Callback) -> list[str]:
     """Run ``tasks`` as Ray tasks, at most ``parallel`` at a time (default: as many as the cluster has
     CPUs). Returns notes for the report (which cluster, replicates lost and retried)."""
     # Ray's driver prints the raylet's error messages ("A worker died ...") to sys.stdout from a thread of
     # its own (ray/_private/worker.py, listen_error_messages); stdout is the report's, so they go to stderr.
     with contextlib.redirect_stdout(sys.stderr):
-        return _run_ray(tasks, parallel=parallel, address=address, started=started, finished=finished)
+        return _run_ray(tasks, parallel=parallel, address=address, frameworks=frameworks, started=started,
+                        finished=finished)
 
 
-def _run_ray(tasks: Sequence[Task], *, parallel: int | None, address: str | None, started: Callback,
-             finished: Callback) -> list[str]:
+def _run_ray(tasks: Sequence[Task], *, parallel: int | None, address: str | None, frameworks: Sequence[str],
+             started: Callback, finished: Callback) -> list[str]:
     # The engine has checked that Ray is installed. Typed as Any: Ray's own hints are partial.
     ray: Any = importlib.import_module("ray")
     inputs = _read_inputs(tasks)
@@ -90,7 +91,7 @@ def _run_ray(tasks: Sequence[Task], *, parallel: int | None, address: str | None
         queue = list(tasks)
 
         def submit(task: Task, attempt: int) -> None:
-            ref = remote.remote(list(task.argv), task.env, shipped, list(task.collect))
+            ref = remote.remote(list(task.argv), task.env, shipped, list(task.collect), list(frameworks))
             pending[ref] = (task, attempt)
 
         while queue or pending:
@@ -128,4 +129,4 @@ def _run_ray(tasks: Sequence[Task], *, parallel: int | None, address: str | None
 def _failed(error: str) -> dict[str, Any]:
     now = _node._now()
     return {"started_at": now, "ended_at": now, "host": "unknown", "pid": None, "returncode": 1, "error": error,
-            "seconds": 0.0, "files": {}, "logs": {}}
+            "seconds": 0.0, "files": {}, "logs": {}, "system": None, "versions": None}
