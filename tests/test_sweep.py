@@ -116,7 +116,7 @@ def test_usage_errors_are_reported_together_before_anything_runs(folder: Path, c
                "acc=h.txt:x", "--output", "/tmp/abs.json", "--input", "missing.csv", "--input", "fifo",
                "--key", "replicate=3", "--ray-address", "localhost:6379", "--out", "full", "--", "true")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    for expected in ("--replicates: must be an integer >= 1, got 0", "--parallel: must be an integer >= 1, got 0",
+    for expected in ("--replicates: must be an integer in 1..100000, got 0", "--parallel: must be an integer >= 1, got 0",
                      "--metric: must be NAME=FILE:PATH", "--metric: the file must end in .json, .csv or .tsv",
                      "--output: must be a path inside the replicate's folder",
                      "missing.csv --input: input does not exist", "fifo --input: input is not a regular file",

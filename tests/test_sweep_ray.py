@@ -94,6 +94,8 @@ def test_a_local_ray_runs_the_replicates_returns_their_files_and_retries_a_lost_
         run = runs[rep["run_id"]]
         assert run.status == "succeeded" and run.outputs["history.json"] is not None and run.metrics
         assert run.host and run.pid != os.getpid()
+        # The node described itself (it has seedbridge here): its system and versions, not the driver's.
+        assert run.system.get("os") and run.versions.get("python") and run.environment["PYTHONHASHSEED"]
     time.sleep(1)
     assert ray_processes() - before == set()  # the sweep shut its Ray down
 
