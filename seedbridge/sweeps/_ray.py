@@ -101,8 +101,9 @@ def _run_ray(tasks: Sequence[Task], *, parallel: int | None, address: str | None
             task, attempt = pending.pop(ref)
             try:
                 info = ray.get(ref)
-            except ray.exceptions.RayTaskError as exc:  # the task body raised on its node
-                info = _failed(f"the task failed on its node: {exc}")
+            except ray.exceptions.RayTaskError as exc:  # the task body raised on its node (a full disk, say)
+                last = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+                info = _failed(f"the task failed on its node: {last}")
             except ray.exceptions.RayError as exc:  # the worker or node was lost
                 what = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
                 if attempt == 0:
@@ -129,4 +130,4 @@ def _run_ray(tasks: Sequence[Task], *, parallel: int | None, address: str | None
 def _failed(error: str) -> dict[str, Any]:
     now = _node._now()
     return {"started_at": now, "ended_at": now, "host": "unknown", "pid": None, "returncode": 1, "error": error,
-            "seconds": 0.0, "files": {}, "logs": {}, "system": None, "versions": None}
+            "seconds": 0.0, "files": {}, "logs": {}, "system": {}, "versions": {}}  # nothing known of the node
