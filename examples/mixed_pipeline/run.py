@@ -162,21 +162,25 @@ def seed_variance(out: Path, env: dict[str, str]) -> dict[str, Any]:
     validation accuracy; returns `seedbridge compare --format json`."""
     splits = str(out / "data" / "splits.npz")
     sweeps = out / "sweeps"
+    seconds = {}
     for job, script, history in (("train_keras", "train_keras.py", "keras_history.json"),
                                  ("train_torch", "train_torch.py", "torch_history.json")):
         banner(f"sweep {job}: {SWEEP_REPLICATES} seeds (keys replicate=0..{SWEEP_REPLICATES - 1}), two at a time")
+        start = time.perf_counter()
         sb("sweep", job, "--replicates", str(SWEEP_REPLICATES), "--parallel", "2", "--input", splits,
            "--metric", f"val_accuracy={history}:val_accuracy[-1]", "--out", str(sweeps / job), "--",
            PY, str(HERE / script), splits, ".", env=env)
+        seconds[job] = time.perf_counter() - start
     banner("compare train_keras with train_torch over the seeds")
     proc = sb("compare", str(sweeps / "train_keras"), str(sweeps / "train_torch"), "--format", "json",
               "--plot", str(sweeps / "keras_vs_torch.png"), env=env, capture=True)
-    return dict(json.loads(proc.stdout))
+    return {**json.loads(proc.stdout), "seconds": seconds}
 
 
 def seed_variance_summary(comparison: dict[str, Any]) -> None:
     m = comparison["metrics"][0]
-    print(f"\nseed variance: {SWEEP_REPLICATES} seeds per model, final val_accuracy")
+    took = ", ".join(f"{job} {t:.1f} s" for job, t in comparison["seconds"].items())
+    print(f"\nseed variance: {SWEEP_REPLICATES} seeds per model, final val_accuracy (sweeps: {took})")
     print(f"  {comparison['pairing']}")
     for side, name in (("a", "keras"), ("b", "torch")):
         s = m[side]
