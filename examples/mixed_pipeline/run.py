@@ -162,6 +162,9 @@ def seed_variance(out: Path, env: dict[str, str]) -> dict[str, Any]:
     validation accuracy; returns `seedbridge compare --format json`."""
     splits = str(out / "data" / "splits.npz")
     sweeps = out / "sweeps"
+    # Two replicates at a time on two cores: one OpenMP thread each, or PyTorch's spinning threads and its
+    # DataLoader workers oversubscribe the CPUs (2.5x slower here). Each run records the setting.
+    env = {**env, "OMP_NUM_THREADS": "1"}
     seconds = {}
     for job, script, history in (("train_keras", "train_keras.py", "keras_history.json"),
                                  ("train_torch", "train_torch.py", "torch_history.json")):
