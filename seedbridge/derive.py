@@ -25,6 +25,7 @@ __all__ = [
     "derive",
     "encode",
     "key_text",
+    "netstring",
     "parse_int",
 ]
 
@@ -55,12 +56,15 @@ FRAMEWORK_SEED_MAX: dict[str, int] = {
     "r": 2**31 - 1,
     # Caffe casts random_seed to unsigned int (caffe/common.cpp), so only 32 bits survive.
     "caffe": 2**32 - 1,
+    # seedbridge.jax.key builds a key from all 64 bits (under jax.enable_x64). Plain jax.random.key(int)
+    # keeps only the low 32 bits unless jax_enable_x64 is on, and refuses ints >= 2**63 (jax 0.10).
+    "jax": 2**64 - 1,
 }
 
 _TAG = "seedbridge-derivation"
 
 
-def _netstring(text: str) -> bytes:
+def netstring(text: str) -> bytes:
     # Length-prefixed, so no character inside text (":", ",", "=", NUL, unicode) can shift a boundary:
     # the encoding of a sequence of strings is injective.
     data = text.encode("utf-8")
@@ -128,15 +132,15 @@ def encode(root: int, job: str, keys: Mapping[str, object] | None = None) -> byt
         items.append((name.encode("utf-8"), name, key_text(name, value)))
     items.sort()
     parts = [
-        _netstring(_TAG),
-        _netstring(str(DERIVATION_VERSION)),
-        _netstring(format(root, "032x")),
-        _netstring(job),
-        _netstring(str(len(items))),
+        netstring(_TAG),
+        netstring(str(DERIVATION_VERSION)),
+        netstring(format(root, "032x")),
+        netstring(job),
+        netstring(str(len(items))),
     ]
     for _, name, text in items:
-        parts.append(_netstring(name))
-        parts.append(_netstring(text))
+        parts.append(netstring(name))
+        parts.append(netstring(text))
     return b"".join(parts)
 
 

@@ -116,12 +116,19 @@ def test_wide_pin_seeds_torch_whole_and_is_refused_by_numpy(manifest: seedbridge
         seedbridge.seed_everything("wide", manifest=manifest, frameworks=["numpy"])
 
 
-def test_unknown_or_unsupported_frameworks_are_errors(manifest: seedbridge.Manifest) -> None:
-    with pytest.raises(FrameworkError, match="frameworks: caffe is seeded through its solver files"):
-        seedbridge.seed_everything("train", manifest=manifest, frameworks=["caffe"])
-    with pytest.raises(FrameworkError, match="frameworks: must be among python, numpy, torch, tensorflow, r, "
-                                             "got 'jax'"):
-        seedbridge.seed_everything("train", manifest=manifest, frameworks=["jax"])
+def test_caffe_is_reported_as_seeded_through_its_solver_files(manifest: seedbridge.Manifest) -> None:
+    report = seedbridge.seed_everything("train", manifest=manifest, frameworks=["caffe"])
+    assert report["caffe"].flags == {"in_process": False, "solver_random_seed": manifest.seed("train"),
+                                     "how": "seedbridge caffe train --in-place"}
+
+
+def test_unknown_frameworks_are_errors_that_name_the_closest_builtin(manifest: seedbridge.Manifest) -> None:
+    state = random.getstate()
+    with pytest.raises(FrameworkError, match=r"frameworks: no target 'pytorch' is registered; did you mean 'torch'\? "
+                                             r"\(built-in: python, numpy, torch, tensorflow, jax, r, caffe; others come "
+                                             r"from installed packages through the entry-point group seedbridge.targets\)"):
+        seedbridge.seed_everything("train", manifest=manifest, frameworks=["python", "pytorch"])
+    assert random.getstate() == state  # nothing seeded
 
 
 def test_unknown_job_is_an_error_before_anything_is_seeded(manifest: seedbridge.Manifest) -> None:
