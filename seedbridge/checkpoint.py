@@ -63,8 +63,9 @@ class RNGState:
             "rank": self.rank,
             "seedbridge": _version(),
             "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "frameworks": {name: {"version": self.versions.get(name), "state": _encode(state, name)}
-                           for name, state in self.states.items()},
+            # A list, so the order targets were captured in (and are restored in) survives sort_keys.
+            "frameworks": [{"name": name, "version": self.versions.get(name), "state": _encode(state, name)}
+                           for name, state in self.states.items()],
         }
         try:
             text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
@@ -164,20 +165,25 @@ def _state_from_body(body: Any, bad: Any) -> RNGState:
         ("manifest_digest", body["manifest_digest"] is None or isinstance(body["manifest_digest"], str)),
         ("derivation", body["derivation"] is None or type(body["derivation"]) is int),
         ("rank", body["rank"] is None or (type(body["rank"]) is int and body["rank"] >= 0)),
-        ("frameworks", isinstance(body["frameworks"], dict)
-         and all(isinstance(v, dict) and set(v) == {"version", "state"} for v in body["frameworks"].values())),
+        ("frameworks", isinstance(body["frameworks"], list)
+         and all(isinstance(v, dict) and set(v) == {"name", "version", "state"}
+                 and (v["version"] is None or isinstance(v["version"], str)) for v in body["frameworks"])),
     ]
     for name, ok in checks:
         if not ok:
             raise bad(f"field {name} has the wrong type")
-    for name in body["frameworks"]:
+    entries = body["frameworks"]
+    names = [entry["name"] for entry in entries]
+    for name in names:
         if not isinstance(name, str) or not targets.NAME_PATTERN.fullmatch(name):
             raise bad(f"framework name {name!r} is not a target name")
+    if len(set(names)) != len(names):
+        raise bad("a framework is listed twice")
     return RNGState(
-        states={name: entry["state"] for name, entry in body["frameworks"].items()},
+        states={entry["name"]: entry["state"] for entry in entries},
         job=body["job"], keys=body["keys"], manifest_digest=body["manifest_digest"],
         derivation=body["derivation"], rank=body["rank"],
-        versions={name: entry["version"] for name, entry in body["frameworks"].items()},
+        versions={entry["name"]: entry["version"] for entry in entries},
     )
 
 
