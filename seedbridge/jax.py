@@ -58,7 +58,8 @@ def _key(seed: int) -> Any:
     jax = _jax()
     import numpy as np
 
-    enable_x64 = getattr(jax, "enable_x64", None) or jax.experimental.enable_x64
+    # jax.enable_x64 is the context manager in current JAX; older releases had it in jax.experimental.
+    enable_x64 = jax.enable_x64 if hasattr(jax, "enable_x64") else jax.experimental.enable_x64
     with enable_x64(True):
         return jax.random.key(np.uint64(seed))
 
