@@ -225,7 +225,16 @@ def test_distributed_gloo_run_differs_per_rank_and_reproduces(manifest: seedbrid
     assert r1["generator_seed"] == manifest.seed("train", bits=64, rank=1)
     assert r1["worker_seeds"] == [manifest.seed("train", bits=64, rank=1, worker=0, epoch=e) for e in range(2)]
     assert not set(r0["worker_seeds"]) & set(r1["worker_seeds"])
-    assert r0["losses"] != r1["losses"]  # each rank saw its own shuffles and dropout
+    assert r0["losses"] != r1["losses"]  # each rank saw its own shuffles
+    # rank=None: every rank alike, as identical initial weights need (and, by design, the same dropout).
+    assert r0["alike"] == r1["alike"]
+    # rank="auto" (here SLURM_PROCID): the rank is a key, so dropout masks differ between ranks.
+    assert (r0["auto"]["rank_source"], r1["auto"]["rank_source"]) == ("SLURM_PROCID", "SLURM_PROCID")
+    assert (r0["auto"]["seed"], r1["auto"]["seed"]) == (manifest.seed("train", rank=0), manifest.seed("train", rank=1))
+    assert r0["auto"]["mask"] != r1["auto"]["mask"]
+    # DataLoader worker streams differ across ranks and across workers.
+    streams = [tuple(r["worker_draws"][w]) for r in (r0, r1) for w in ("0", "1")]
+    assert len(set(streams)) == 4 and len({v for s in streams for v in s}) == sum(len(s) for s in streams)
 
 
 def test_snippet_applies_the_same_seed_without_seedbridge(manifest: seedbridge.Manifest) -> None:
