@@ -28,8 +28,8 @@ from seedbridge.python import state_data, state_tuple
 if TYPE_CHECKING:
     from seedbridge.manifest import Job, Manifest
 
-__all__ = ["ALSO_SEEDS", "NAME", "SEED_MAX", "apply", "available", "get_state", "set_seed", "set_state", "snippet",
-           "version"]
+__all__ = ["ALSO_SEEDS", "NAME", "SEED_MAX", "apply", "available", "get_model_state", "get_state", "set_model_state",
+           "set_seed", "set_state", "snippet", "version"]
 
 NAME = "tensorflow"
 SEED_MAX = FRAMEWORK_SEED_MAX[NAME]
@@ -225,6 +225,46 @@ def set_state(state: Mapping[str, Any]) -> None:
             current.reset(words)
         else:
             tf.random.set_global_generator(tf.random.Generator.from_state(words, glob["algorithm"]))
+
+
+# A keras.random.SeedGenerator keeps its state in a variable of this name (keras/src/random/seed_generator.py).
+_SEED_GENERATOR_STATE = "seed_generator_state"
+
+
+def _seed_generator_variables(model: Any) -> list[Any]:
+    return [v for v in model.variables if v.name == _SEED_GENERATOR_STATE]
+
+
+def get_model_state(model: Any) -> dict[str, Any]:
+    """The state of every Keras ``SeedGenerator`` a model holds (Dropout, GaussianNoise, random augmentation
+    layers), as JSON-ready data: ``{"paths": [...], "states": [[int, ...], ...]}``.
+
+    ``model.save`` and ``tf.train.Checkpoint`` leave these states out (Keras 3; a test pins it), so a model
+    loaded from a checkpoint draws its dropout masks from fresh generators. Save this next to the checkpoint
+    and give it to ``set_model_state`` after loading (docs/checkpoints.md)."""
+    found = _seed_generator_variables(model)
+    return {"paths": [str(v.path) for v in found], "states": [[int(x) for x in v.numpy().tolist()] for v in found]}
+
+
+def set_model_state(model: Any, state: Mapping[str, Any]) -> None:
+    """Put back ``get_model_state(model)``'s result into a model of the same architecture, generator by generator
+    in the order of ``model.variables`` (the paths are for people: Keras numbers generator names per process). A
+    state that does not fit (another count or size) is a FrameworkError and changes nothing."""
+    import numpy as np
+
+    found = _seed_generator_variables(model)
+    paths = [str(v.path) for v in found]
+    try:
+        states = [list(s) for s in state["states"]]
+        ok = len(states) == len(found) and all(
+            len(s) == tuple(v.shape)[0] and all(type(x) is int for x in s) for s, v in zip(states, found, strict=True))
+    except (KeyError, TypeError):
+        ok = False
+    if not ok:
+        raise FrameworkError(f"tensorflow model state: must be get_model_state() of a model with the seed generators "
+                             f"{paths}, got {dict(state) if isinstance(state, Mapping) else state!r:.200}")
+    for variable, values in zip(found, states, strict=True):
+        variable.assign(np.asarray(values, dtype=variable.dtype))
 
 
 def snippet(manifest: Manifest, job: str, **keys: object) -> str:
