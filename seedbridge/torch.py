@@ -271,6 +271,61 @@ def worker_init_fn(job: str | None = None, *, manifest: _context.ManifestLike = 
                         None if epoch is None else _context.check_index("epoch", epoch))
 
 
+class _LegacyNumpyState:
+    """Saves and restores NumPy's legacy global state (the RandomState behind ``np.random.rand``) in about a
+    microsecond, where ``np.random.get_state`` / ``set_state`` take tens (they copy the 624 words one by one).
+
+    The MT19937 state is ``{uint32_t key[624]; int pos;}`` (numpy/random/src/mt19937/mt19937.h), reached through
+    the bit generator's documented ``ctypes.state_address``; the layout is checked against ``get_state()`` first,
+    and anything unexpected (another bit generator) takes the slow, public path. The RandomState also caches one
+    Gaussian (``has_gauss``), which no fast interface reads: one ``standard_normal()`` tells whether it was
+    there (then the draw is that value and the words did not move), and a restore of such a state uses
+    ``set_state``."""
+
+    _WORDS = 624
+    _SIZE = 4 * _WORDS + 4
+
+    def __init__(self) -> None:
+        import ctypes
+
+        import numpy as np
+
+        self._np = np
+        self._ctypes = ctypes
+        self._fast = self._layout_holds()
+
+    def _address(self) -> int | None:
+        bg = self._np.random.get_bit_generator()
+        return int(bg.ctypes.state_address) if isinstance(bg, self._np.random.MT19937) else None
+
+    def _layout_holds(self) -> bool:
+        address = self._address()
+        if address is None:
+            return False
+        _, key, pos, _, _ = self._np.random.get_state()
+        raw = self._ctypes.string_at(address, self._SIZE)
+        return raw == key.astype("<u4").tobytes() + int(pos).to_bytes(4, "little", signed=True)
+
+    def save(self) -> tuple[Any, ...]:
+        np = self._np
+        address = self._address() if self._fast else None
+        if address is None:
+            return ("state", np.random.get_state())
+        raw = self._ctypes.string_at(address, self._SIZE)
+        gauss = np.random.standard_normal()
+        if self._ctypes.string_at(address, self._SIZE) == raw:  # the draw was the cached Gaussian
+            key = np.frombuffer(raw[: 4 * self._WORDS], dtype="<u4").astype(np.uint32)
+            return ("state", ("MT19937", key, int.from_bytes(raw[-4:], "little", signed=True), 1, float(gauss)))
+        return ("words", address, raw)
+
+    def restore(self, saved: tuple[Any, ...]) -> None:
+        if saved[0] == "state":
+            self._np.random.set_state(saved[1])
+        else:
+            self._np.random.seed(0)  # clears the cached Gaussian; the words are overwritten next
+            self._ctypes.memmove(saved[1], saved[2], self._SIZE)
+
+
 class SeededDataset:
     """A map-style dataset whose sample ``i`` of epoch ``e`` draws from its own streams.
 
@@ -295,9 +350,14 @@ class SeededDataset:
         self.epoch = 0
         self._stream = _context.SampleStream(m, name, merged)
         _torch()
-        self._numpy = _context.installed("numpy")
-        if self._numpy:
-            import numpy  # noqa: F401  - imported now, so the first sample's NumPy draws are seeded too
+        # NumPy is imported now when installed, so the first sample's NumPy draws are seeded too.
+        self._numpy = _LegacyNumpyState() if _context.installed("numpy") else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "epoch": self.epoch, "_stream": self._stream}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _numpy=_LegacyNumpyState() if _context.installed("numpy") else None)
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = _context.check_index("epoch", epoch)
@@ -311,57 +371,37 @@ class SeededDataset:
         digest = int.from_bytes(self._stream.digest(e, _context.check_index("index", index)), "big")
         return {"python": digest >> 128, "numpy": digest >> 224, "torch": digest >> 192}
 
-    def _save(self) -> tuple[Any, Any, Any]:
+    def _fetch_all(self, indices: Any) -> list[Any]:
         import random
 
         import torch
 
-        numpy_state = None
-        if self._numpy:
-            import numpy as np
-
-            numpy_state = np.random.get_state()
-        return random.getstate(), numpy_state, torch.default_generator.get_state()
-
-    def _restore(self, saved: tuple[Any, Any, Any]) -> None:
-        import random
-
-        import torch
-
-        random.setstate(saved[0])
-        if saved[1] is not None:
-            import numpy as np
-
-            np.random.set_state(saved[1])
-        torch.default_generator.set_state(saved[2])
-
-    def _fetch(self, index: int) -> Any:
-        import random
-
-        import torch
-
-        digest = self._stream.digest(self.epoch, _context.check_index("index", index))
-        random.seed(int.from_bytes(digest[:16], "big"))
-        if self._numpy:
-            import numpy as np
-
-            np.random.seed(int.from_bytes(digest[:4], "big"))
-        torch.default_generator.manual_seed(int.from_bytes(digest[:8], "big"))
-        return self.dataset[index]
+        numpy = self._numpy
+        saved = (random.getstate(), numpy.save() if numpy is not None else None, torch.default_generator.get_state())
+        try:
+            out = []
+            digest, epoch, check = self._stream.digest, self.epoch, _context.check_index
+            seed_random, seed_torch = random.seed, torch.default_generator.manual_seed
+            seed_numpy = numpy._np.random.seed if numpy is not None else None
+            for index in indices:
+                d = digest(epoch, check("index", index))
+                seed_random(int.from_bytes(d[:16], "big"))
+                if seed_numpy is not None:
+                    seed_numpy(int.from_bytes(d[:4], "big"))
+                seed_torch(int.from_bytes(d[:8], "big"))
+                out.append(self.dataset[index])
+            return out
+        finally:
+            random.setstate(saved[0])
+            if numpy is not None:
+                numpy.restore(saved[1])
+            torch.default_generator.set_state(saved[2])
 
     def __getitem__(self, index: int) -> Any:
-        saved = self._save()
-        try:
-            return self._fetch(index)
-        finally:
-            self._restore(saved)
+        return self._fetch_all((index,))[0]
 
     def __getitems__(self, indices: list[int]) -> list[Any]:
-        saved = self._save()
-        try:
-            return [self._fetch(i) for i in indices]
-        finally:
-            self._restore(saved)
+        return self._fetch_all(indices)
 
     def __repr__(self) -> str:
         return f"SeededDataset({self.dataset!r}, job={self._stream.job!r}, epoch={self.epoch})"
