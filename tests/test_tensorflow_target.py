@@ -132,8 +132,6 @@ def _dropout_model() -> object:
     return model
 
 
-# Keras's own saving code converts tensors with np.array(x, copy=False) (keras/src/backend/tensorflow/core.py).
-@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 def test_keras_checkpoints_leave_out_dropout_streams_and_model_state_has_them(
         manifest: seedbridge.Manifest, tmp_path: Path) -> None:
     """Pins docs/checkpoints.md: model.save does not keep a Dropout layer's SeedGenerator state, so a loaded
