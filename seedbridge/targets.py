@@ -37,6 +37,7 @@ __all__ = [
     "Target",
     "closest_builtin",
     "get",
+    "unregistered",
     "is_registered",
     "names",
 ]
@@ -137,6 +138,26 @@ def closest_builtin(name: str) -> str | None:
 
     close = difflib.get_close_matches(name, list(BUILTIN), n=1, cutoff=0.5)
     return close[0] if close else None
+
+
+def unregistered(manifest: Manifest) -> list[str]:
+    """One warning per ``frameworks:`` entry that no registered target provides, for ``seedbridge validate``.
+
+    The manifest accepts any well-formed name (R cannot see Python's entry points); here is where a typo or a
+    target package that is not installed shows up before ``seed_everything`` refuses the job."""
+    known = set(names()) if any(f not in BUILTIN for j in manifest.jobs.values() for f in j.frameworks) else set()
+    out = []
+    for job in manifest.jobs.values():
+        for fw in job.frameworks:
+            if fw in BUILTIN or fw in known:
+                continue
+            close = closest_builtin(fw)
+            hint = f"; did you mean {close!r}?" if close else ""
+            where = f"{manifest.path} " if manifest.path else ""
+            out.append(f"{where}jobs.{job.name}.frameworks: no registered target provides {fw!r}{hint} (an installed "
+                       f"package adds one through the entry-point group {ENTRY_POINT_GROUP}; seed_everything "
+                       "refuses the job until then)")
+    return out
 
 
 def _unknown(name: object, what: str) -> FrameworkError:

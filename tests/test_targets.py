@@ -47,6 +47,25 @@ def test_snippet_cli_reads_the_registry(tmp_path: Path) -> None:
     assert proc.stderr.startswith("seedbridge: error: --target: no target 'pytorch' is registered; did you mean 'torch'?")
 
 
+def test_validate_warns_about_frameworks_no_target_provides(tmp_path: Path) -> None:
+    m = seedbridge.Manifest.new([seedbridge.Job("train", frameworks=["python", "pytorch", "mylib"])], root=0x2A)
+    m.save(tmp_path / "seedbridge.yaml")
+    path = "seedbridge.yaml"  # as the command was given it (the default)
+    proc = run_cli(["validate", "-q"], cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, "")
+    assert proc.stderr.splitlines() == [
+        f"seedbridge: warning: {path} jobs.train.frameworks: no registered target provides 'pytorch'; did you mean "
+        "'torch'? (an installed package adds one through the entry-point group seedbridge.targets; "
+        "seed_everything refuses the job until then)",
+        f"seedbridge: warning: {path} jobs.train.frameworks: no registered target provides 'mylib' (an installed "
+        "package adds one through the entry-point group seedbridge.targets; seed_everything refuses the job "
+        "until then)",
+    ]
+    with pytest.raises(FrameworkError, match=r"^jobs.train.frameworks: no target 'pytorch' is registered; "
+                                             r"did you mean 'torch'\?"):
+        seedbridge.seed_everything("train", manifest=m)
+
+
 def test_docs_table_lists_the_registered_targets() -> None:
     """docs/api.md's table of targets is the registry's: names, ranges and snippet targets."""
     text = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
