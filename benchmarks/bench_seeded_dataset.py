@@ -70,7 +70,7 @@ def main() -> None:
 
         base_batched = per_sample_us(batched(plain), n)
         base_single = per_sample_us(single(plain), n)
-        rows = [("SeededDataset, batched (__getitems__, batch %d)" % b, per_sample_us(batched(seeded), n) - base_batched),
+        rows = [(f"SeededDataset, batched (__getitems__, batch {b})", per_sample_us(batched(seeded), n) - base_batched),
                 ("SeededDataset, one by one (dataset[i])", per_sample_us(single(seeded), n) - base_single)]
         np.random.normal()  # leave a cached Gaussian: NumPy's legacy restore then copies more
         rows += [("  the same with a cached Gaussian, batched", per_sample_us(batched(seeded), n) - base_batched),

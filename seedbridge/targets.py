@@ -37,9 +37,9 @@ __all__ = [
     "Target",
     "closest_builtin",
     "get",
-    "unregistered",
     "is_registered",
     "names",
+    "unregistered",
 ]
 
 ENTRY_POINT_GROUP = "seedbridge.targets"
@@ -196,7 +196,7 @@ def get(name: str, *, what: str = "frameworks") -> Target:
     if missing:
         raise FrameworkError(f"target {name!r} ({source}) lacks {', '.join(missing)} of the target protocol "
                              "(docs/api.md, Targets)")
-    if target.NAME != name:
+    if name != target.NAME:
         raise FrameworkError(f"target {name!r} ({source}) says its NAME is {target.NAME!r}")
     _loaded[name] = target
     return target  # type: ignore[no-any-return]

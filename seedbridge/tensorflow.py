@@ -257,7 +257,7 @@ def set_model_state(model: Any, state: Mapping[str, Any]) -> None:
     try:
         states = [list(s) for s in state["states"]]
         ok = len(states) == len(found) and all(
-            len(s) == tuple(v.shape)[0] and all(type(x) is int for x in s) for s, v in zip(states, found, strict=True))
+            len(s) == next(iter(v.shape)) and all(type(x) is int for x in s) for s, v in zip(states, found, strict=True))
     except (KeyError, TypeError):
         ok = False
     if not ok:

@@ -290,7 +290,7 @@ class _LegacyNumpyState:
 
         import numpy as np
 
-        self._np = np
+        self._np: Any = np  # Any: numpy's stubs do not export get_bit_generator (public since NumPy 1.25)
         self._ctypes = ctypes
         self._fast = self._layout_holds()
 
@@ -304,7 +304,7 @@ class _LegacyNumpyState:
             return False
         _, key, pos, _, _ = self._np.random.get_state()
         raw = self._ctypes.string_at(address, self._SIZE)
-        return raw == key.astype("<u4").tobytes() + int(pos).to_bytes(4, "little", signed=True)
+        return bool(raw == key.astype("<u4").tobytes() + int(pos).to_bytes(4, "little", signed=True))
 
     def save(self) -> tuple[Any, ...]:
         np = self._np
@@ -377,7 +377,8 @@ class SeededDataset:
         import torch
 
         numpy = self._numpy
-        saved = (random.getstate(), numpy.save() if numpy is not None else None, torch.default_generator.get_state())
+        py_state, torch_state = random.getstate(), torch.default_generator.get_state()
+        numpy_state = numpy.save() if numpy is not None else None
         try:
             out = []
             digest, epoch, check = self._stream.digest, self.epoch, _context.check_index
@@ -392,10 +393,10 @@ class SeededDataset:
                 out.append(self.dataset[index])
             return out
         finally:
-            random.setstate(saved[0])
-            if numpy is not None:
-                numpy.restore(saved[1])
-            torch.default_generator.set_state(saved[2])
+            random.setstate(py_state)
+            if numpy is not None and numpy_state is not None:
+                numpy.restore(numpy_state)
+            torch.default_generator.set_state(torch_state)
 
     def __getitem__(self, index: int) -> Any:
         return self._fetch_all((index,))[0]

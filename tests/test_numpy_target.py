@@ -119,6 +119,6 @@ def test_state_is_plain_data_and_bad_state_is_refused() -> None:
     np.random.normal()
     state = sbn.get_state()
     assert isinstance(state["key"], bytes) and len(state["key"]) == 2496 and state["has_gauss"] == 1
-    with pytest.raises(seedbridge.FrameworkError, match="numpy state: must be what seedbridge.numpy.get_state"):
+    with pytest.raises(seedbridge.FrameworkError, match=r"numpy state: must be what seedbridge\.numpy\.get_state"):
         sbn.set_state({**state, "key": b"123"})
     assert sbn.get_state() == state

@@ -198,7 +198,7 @@ def test_r_from_another_thread_is_a_clear_error(manifest: seedbridge.Manifest, r
     def call(fn: Any) -> None:
         try:
             fn()
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+        except BaseException as exc:
             errors.append(exc)
 
     calls = [lambda: sb_r.set_seed("train", manifest=manifest), sb_r.get_state, sb_r.version,

@@ -22,8 +22,8 @@ def test_every_builtin_target_implements_the_protocol() -> None:
     for name in targets.BUILTIN:
         target = targets.get(name)
         assert isinstance(target, targets.Target), name
-        assert target.NAME == name
-        assert target.SEED_MAX == derive.FRAMEWORK_SEED_MAX[name]
+        assert name == target.NAME
+        assert derive.FRAMEWORK_SEED_MAX[name] == target.SEED_MAX
     assert set(targets.BUILTIN) == set(derive.FRAMEWORK_SEED_MAX)  # one set of built-in names
     assert set(targets.DEFAULT) < set(targets.BUILTIN)
 
