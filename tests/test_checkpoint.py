@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_script
 
 import seedbridge
 from seedbridge.checkpoint import MAGIC, RNGState
@@ -190,11 +191,7 @@ def test_r_state_is_saved_when_the_job_lists_r(manifest: seedbridge.Manifest, tm
 
 
 def _resume(manifest: str, out: Path, *args: str) -> dict[str, object]:
-    proc = subprocess.run([sys.executable, str(SCRIPTS / "resume_torch.py"), manifest, "train", str(out), *args],
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result: dict[str, object] = json.loads(out.read_text(encoding="utf-8"))
-    return result
+    return run_script("resume_torch.py", manifest, "train", str(out), *args, out=out)
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import run_script
 
 import seedbridge
 from seedbridge.errors import SeedRangeError
@@ -150,11 +151,7 @@ def test_keras_checkpoints_leave_out_dropout_streams_and_model_state_has_them(
 
 
 def _resume(manifest: str, out: Path, *args: str) -> dict[str, object]:
-    proc = subprocess.run([sys.executable, str(SCRIPTS / "resume_keras.py"), manifest, "train", str(out), *args],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result: dict[str, object] = json.loads(out.read_text(encoding="utf-8"))
-    return result
+    return run_script("resume_keras.py", manifest, "train", str(out), *args, out=out)
 
 
 @pytest.mark.slow
