@@ -37,7 +37,13 @@ def seeded() -> tuple[str, ...]:
 def current() -> dict[str, Any] | None:
     """The job of this process's last seed_everything: ``{"job", "keys", "manifest_digest", "manifest",
     "derivation", "rank"}``, or None before any."""
-    return None if _current is None else dict(_current)
+    if _current is None:
+        return None
+    out = {k: v for k, v in _current.items() if k != "_manifest"}
+    # The digest (a JSON dump and a SHA-256 of the whole manifest) only when asked: seed_everything can run
+    # once per test, a checkpoint is rarer.
+    out["manifest_digest"] = _current["_manifest"].digest()
+    return out
 
 
 @dataclass(frozen=True)
@@ -230,7 +236,7 @@ def seed_everything(
                 _seeded.setdefault(also, None)
 
     text_keys = {k: key_text(k, v) for k, v in sorted(merged.items())}
-    _current = {"job": name, "keys": text_keys, "manifest_digest": m.digest(), "manifest": m.path,
+    _current = {"job": name, "keys": text_keys, "_manifest": m, "manifest": m.path,
                 "derivation": m.derivation, "rank": rank_value}
     report = SeedReport(
         job=name, seed=seed, profile=profile, derivation=m.derivation, manifest=m.path, keys=text_keys,

@@ -73,8 +73,7 @@ def apply(seed: int, *, profile: str = "seeded", job: Job | None = None) -> dict
     check_seed_for(NAME, seed)
     keras = _keras()
     # The global generator first: tf.random.set_seed (below) clears the kernel cache, and an op run right after
-    # it (this reset is one) pays for building its kernel again. Reseeding in a loop pays it every time:
-    # milliseconds per call (benchmarks/bench_seed_everything.py).
+    # it pays for building its kernel again.
     _seed_global_generator(tf, seed)
     flags: dict[str, Any] = {"tf.random.Generator.from_seed": seed}
     if keras is not None:
@@ -112,8 +111,14 @@ def _seed_global_generator(tf: Any, seed: int) -> None:
         tf.random.set_global_generator(tf.random.Generator.from_seed(seed))
     else:
         # Reset in place: a tf.function traced earlier keeps the generator object it captured (TF's
-        # set_global_generator docstring).
-        current.reset_from_seed(seed)
+        # set_global_generator docstring). The state reset_from_seed(seed) would compute, without the seven TF
+        # ops it takes for it (each recompiled after tf.random.set_seed clears the kernel cache, 20 ms a call):
+        # _make_1d_state in stateful_random_ops.py chops the int into 64-bit words, low word first. A test
+        # checks it against reset_from_seed.
+        import numpy as np
+
+        words = [(seed >> (64 * i)) & (2**64 - 1) for i in range(int(current.state.shape[0]))]
+        current.reset(np.array([w - 2**64 if w >= 2**63 else w for w in words], dtype=np.int64))
 
 
 def _eager_context() -> Any:

@@ -123,6 +123,13 @@ def test_the_global_generator_is_seeded_and_its_state_kept(manifest: seedbridge.
     assert tf.random.get_global_generator().normal((3,)).numpy().tolist() == later
     with pytest.raises(seedbridge.FrameworkError, match="tensorflow state: must be what"):
         sbtf.set_state({**state, "keras_generator": b"short"})
+    # The reset seedbridge does by hand is TF's reset_from_seed.
+    g = tf.random.get_global_generator()
+    for seed in (0, 7, 2**32 - 1):
+        sbtf.apply(seed)
+        ours = g.state.numpy().tolist()
+        g.reset_from_seed(seed)
+        assert g.state.numpy().tolist() == ours
 
 
 def _dropout_model() -> object:
