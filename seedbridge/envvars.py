@@ -11,6 +11,7 @@ import os
 import shlex
 from collections.abc import Mapping
 
+from seedbridge.derive import check_text, key_text
 from seedbridge.errors import DerivationError, SeedRangeError
 from seedbridge.manifest import Manifest
 
@@ -53,6 +54,9 @@ def job_environment(
     """The variables a process of ``job`` should start with (see docs/cli.md, `seedbridge env`)."""
     keys = dict(keys or {})
     seed = job_seed(manifest, job, keys)
+    # A pinned job's seed is its pin, never hashed: check its name here, since no environment variable
+    # can hold NUL (and the rule is the derivation's: docs/derivation.md, "Text").
+    check_text(job, "job name")
     if seed > PYTHONHASHSEED_MAX:
         raise SeedRangeError(
             f"job {job!r}: PYTHONHASHSEED must be in 0..{PYTHONHASHSEED_MAX}, and the job's pinned seed is {seed}"
@@ -67,8 +71,6 @@ def job_environment(
     if manifest.path is not None:
         env["SEEDBRIDGE_MANIFEST"] = os.path.abspath(manifest.path)
     if keys:
-        from seedbridge.derive import key_text
-
         env["SEEDBRIDGE_KEYS"] = json.dumps({k: key_text(k, v) for k, v in sorted(keys.items())},
                                             ensure_ascii=False, separators=(",", ":"))
     env["PYTHONHASHSEED"] = str(seed)
