@@ -275,7 +275,7 @@ class Manifest:
             job=str(name), suggestions=close,
         )
 
-    def seed(self, job: str, *, bits: int = _derive.PORTABLE_BITS, **keys: object) -> int:
+    def seed(self, job: str, /, *, bits: int = _derive.PORTABLE_BITS, **keys: object) -> int:
         """The seed of ``job`` (with optional keys such as ``rank=1``), ``bits`` wide.
 
         A pinned job returns its pin when no keys are given; its keyed seeds derive from the pin."""
