@@ -25,7 +25,8 @@ DETERMINISM_ENV = {
     # cuBLAS needs a fixed workspace for deterministic results (CUDA docs; torch's
     # use_deterministic_algorithms raises on CUDA >= 10.2 without it).
     "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
-    # Read by TensorFlow at start-up; enable_op_determinism() is the in-process switch.
+    # Read by TensorFlow at start-up: the legacy switch, deprecated by TF 2.8 (its release notes), where
+    # tf.config.experimental.enable_op_determinism() replaced it; kept for older TensorFlow.
     "TF_DETERMINISTIC_OPS": "1",
     "TF_CUDNN_DETERMINISTIC": "1",
 }
