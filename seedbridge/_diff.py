@@ -126,7 +126,7 @@ def _parse_real(text: str) -> float | Decimal:
     """A decimal literal as the nearest double, unless it lies outside the double range: ``1e400`` would
     become inf and ``1e-400`` zero, so two different numbers would compare equal; those stay exact."""
     value = float(text)
-    if math.isinf(value) and text.lstrip("+-")[:1].isdigit() or value == 0.0 and _MANTISSA_NONZERO.match(text):
+    if (math.isinf(value) and text.lstrip("+-")[:1].isdigit()) or (value == 0.0 and _MANTISSA_NONZERO.match(text)):
         return Decimal(text)
     return value
 
@@ -161,8 +161,10 @@ def _show(value: object) -> str:
 
 # json's C scanner, twice: the plain one is fast; the exact one, used for containers parsed whole and to
 # re-read the rare numbers the plain one cannot keep, calls back into Python for every number.
-_FAST = json.JSONDecoder().scan_once  # (text, index) -> (value, end)
-_EXACT = json.JSONDecoder(parse_float=_parse_real, parse_int=_parse_int).scan_once
+# scan_once is set by JSONDecoder.__init__ (json/decoder.py) but not declared in typeshed.
+_Scan = Callable[[str, int], tuple[Any, int]]
+_FAST: _Scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # (text, index) -> (value, end)
+_EXACT: _Scan = json.JSONDecoder(parse_float=_parse_real, parse_int=_parse_int).scan_once  # type: ignore[attr-defined]
 _WS = re.compile(r"[ \t\n\r]*")
 _AFTER_ITEM = re.compile(r"[ \t\n\r]*(?:(,)[ \t\n\r]*|([\]}]))")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -191,7 +193,7 @@ def _member(path: str, key: str) -> str:
 def _plainly_equal(x: object, y: object) -> bool:
     """True for two equal scalars whose equality needs no rule: same type, not a zero (sign) or a bool."""
     t = type(x)
-    return t is type(y) and (t is str or t is int or t is float and x != 0.0) and x == y
+    return t is type(y) and (t is str or t is int or (t is float and x != 0.0)) and x == y
 
 
 def _leaf(x: object, y: object, path: str, acc: _Acc) -> None:
@@ -287,9 +289,7 @@ class _Cursor:
     def open(self, char: str) -> bool:
         """Consume ``[`` or ``{``; True when the container has items."""
         self.take(char)
-        if self.char() == ("]" if char == "[" else "}"):
-            return False
-        return True
+        return self.char() != ("]" if char == "[" else "}")
 
     def after_item(self, close: str) -> bool:
         """Consume what follows an item: True after a comma, False at ``close`` (left unconsumed)."""

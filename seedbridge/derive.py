@@ -16,10 +16,10 @@ __all__ = [
     "ALLOWED_BITS",
     "DERIVATION_VERSION",
     "FRAMEWORK_SEED_MAX",
+    "KEY_INT_MAX",
     "PORTABLE_BITS",
     "PORTABLE_MAX",
     "ROOT_BITS",
-    "KEY_INT_MAX",
     "ROOT_MAX",
     "SUPPORTED_DERIVATIONS",
     "check_bits",
@@ -133,9 +133,10 @@ def key_text(name: str, value: object) -> str:
         return str(int(value))
     if not isinstance(value, int):
         # NumPy integers and the like: anything that turns into an int exactly (operator.index).
+        # No __index__, or one that refuses (a NumPy array of several numbers): either way not an integer.
         try:
             value = value.__index__()  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001: no __index__, or one that refuses (a NumPy array of several)
+        except Exception:
             raise DerivationError(
                 f"key {name!r}: must be text or an integer, got {type(value).__name__} {_short(value)}"
             ) from None
@@ -150,9 +151,10 @@ def key_text(name: str, value: object) -> str:
 
 
 def _short(value: object) -> str:
+    # A repr may fail (an int beyond the digit limit, a broken __repr__): the type name says enough then.
     try:
         text = repr(value)
-    except Exception:  # noqa: BLE001: a repr that fails (an int beyond the digit limit) says nothing useful
+    except Exception:
         text = f"<{type(value).__name__}>"
     return text if len(text) <= 60 else text[:57] + "..."
 
