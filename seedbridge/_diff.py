@@ -165,6 +165,8 @@ def _show(value: object) -> str:
 _Scan = Callable[[str, int], tuple[Any, int]]
 _FAST: _Scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # (text, index) -> (value, end)
 _EXACT: _Scan = json.JSONDecoder(parse_float=_parse_real, parse_int=_parse_int).scan_once  # type: ignore[attr-defined]
+_RUN_END = re.compile(r'["\[\]{}]')  # where a run of numbers and literals ends
+_RUN = 65536  # characters of numbers and literals parsed at once
 _WS = re.compile(r"[ \t\n\r]*")
 _AFTER_ITEM = re.compile(r"[ \t\n\r]*(?:(,)[ \t\n\r]*|([\]}]))")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -190,45 +192,57 @@ def _member(path: str, key: str) -> str:
     return f"{path}.{key}" if _IDENTIFIER.fullmatch(key) else f"{path}[{json.dumps(key)}]"
 
 
+# A place in the document: "$", or (parent place, key or index). Formatted only when a difference is
+# reported, so walking a large document builds no text.
+_Place = str | tuple[Any, str | int]
+
+
+def _where(place: _Place) -> str:
+    if isinstance(place, str):
+        return place
+    parent, key = place
+    return f"{_where(parent)}[{key}]" if isinstance(key, int) else _member(_where(parent), key)
+
+
 def _plainly_equal(x: object, y: object) -> bool:
     """True for two equal scalars whose equality needs no rule: same type, not a zero (sign) or a bool."""
     t = type(x)
     return t is type(y) and (t is str or t is int or (t is float and x != 0.0)) and x == y
 
 
-def _leaf(x: object, y: object, path: str, acc: _Acc) -> None:
+def _leaf(x: object, y: object, place: _Place, acc: _Acc) -> None:
     kx, ky = _kind(x), _kind(y)
     if kx != ky:
-        acc.differ(f"{path}: {kx} {_show(x)} vs {ky} {_show(y)}")
+        acc.differ(f"{_where(place)}: {kx} {_show(x)} vs {ky} {_show(y)}")
     elif kx == "integer":
         if not _same_int(x, y):  # type: ignore[arg-type]
-            acc.differ(f"{path}: {_show(x)} vs {_show(y)}")
+            acc.differ(f"{_where(place)}: {_show(x)} vs {_show(y)}")
     elif kx == "decimal":
         delta = _decimal_delta(x, y)  # type: ignore[arg-type]
         if delta is not None:
-            acc.decimal(delta, lambda: path, x, y)
+            acc.decimal(delta, lambda: _where(place), x, y)
     elif x != y:
-        acc.differ(f"{path}: {_show(x)} vs {_show(y)}")
+        acc.differ(f"{_where(place)}: {_show(x)} vs {_show(y)}")
 
 
-def _walk(x: Any, y: Any, path: str, acc: _Acc) -> None:
+def _walk(x: Any, y: Any, place: _Place, acc: _Acc) -> None:
     """Compare two parsed values (objects compare by key, in any order)."""
     if _plainly_equal(x, y):
         return
     if isinstance(x, dict) and isinstance(y, dict):
         if x.keys() != y.keys():
             only = sorted(set(x) ^ set(y))
-            acc.differ(f"{path}: keys differ ({', '.join(json.dumps(k) for k in only[:3])})")
+            acc.differ(f"{_where(place)}: keys differ ({', '.join(json.dumps(k) for k in only[:3])})")
         for k in x:
             if k in y:
-                _walk(x[k], y[k], _member(path, k), acc)
+                _walk(x[k], y[k], (place, k), acc)
     elif isinstance(x, list) and isinstance(y, list):
         if len(x) != len(y):
-            acc.differ(f"{path}: {len(x)} items vs {len(y)}")
+            acc.differ(f"{_where(place)}: {len(x)} items vs {len(y)}")
         for i, (u, v) in enumerate(zip(x, y, strict=False)):
-            _walk(u, v, f"{path}[{i}]", acc)
+            _walk(u, v, (place, i), acc)
     else:
-        _leaf(x, y, path, acc)
+        _leaf(x, y, place, acc)
 
 
 class _Cursor:
@@ -269,13 +283,18 @@ class _Cursor:
         return value
 
     def small(self) -> tuple[bool, Any]:
-        """(True, value) when the container here is at most JSON_WINDOW characters long; (False, None),
-        position unchanged, when it is longer. Tried on growing slices, so a large container costs at
+        """(True, value) when the container here is at most JSON_WINDOW characters long, its numbers read
+        as doubles (so 1e400 is inf: read its text with _EXACT to compare); (False, None), position
+        unchanged, when it is longer. Tried on growing slices, so a large container costs at
         most about 1.3 JSON_WINDOW characters of scanning before it is walked item by item."""
         start, width = self.pos, 256
         while True:
+            piece = self.text[start:start + width]
             try:
-                value, end = _EXACT(self.text[start:start + width], 0)  # a container ends with its bracket
+                try:
+                    value, end = _FAST(piece, 0)  # a container ends with its bracket: never cut short
+                except ValueError:  # perhaps an integer beyond int()'s digit limit
+                    value, end = _EXACT(piece, 0)
             except (ValueError, StopIteration):
                 if start + width >= len(self.text):
                     raise _Unparsed(f"not valid JSON after offset {start}") from None
@@ -285,6 +304,29 @@ class _Cursor:
                 continue
             self.pos = start + end
             return True, value
+
+    def scalars(self) -> list[Any]:
+        """The items from here (a number or literal, in an array) up to the next string or container, at
+        most _RUN characters of them, parsed at once; the cursor stops before the separator after them."""
+        start = self.pos
+        piece = self.text[start:start + _RUN]
+        match = _RUN_END.search(piece)
+        stop = match.start() if match else len(piece)
+        # Up to the array's end, every item is complete; otherwise up to the last comma before the stop.
+        cut = stop if match and piece[stop] == "]" else piece.rfind(",", 0, stop)
+        if cut <= 0:
+            return [self.scalar()]
+        text = "[" + piece[:cut] + "]"
+        try:
+            values, _ = _FAST(text, 0)
+            # A zero or an infinity may be a literal beyond the double range (1e-400, 1e400): read exactly.
+            if 0.0 in values or math.inf in values or -math.inf in values:
+                values, _ = _EXACT(text, 0)
+        except (ValueError, StopIteration):
+            return [self.scalar()]  # an integer beyond int()'s digit limit, or not JSON: one at a time
+        self.pos = start + cut
+        self._blank()
+        return values  # type: ignore[no-any-return]
 
     def open(self, char: str) -> bool:
         """Consume ``[`` or ``{``; True when the container has items."""
@@ -330,47 +372,76 @@ class _Cursor:
         self.take(close)
 
 
-def _json_pair(a: _Cursor, b: _Cursor, path: str, acc: _Acc) -> None:
+def _json_pair(a: _Cursor, b: _Cursor, place: _Place, acc: _Acc) -> None:
     ca, cb = a.char(), b.char()
     if ca in _OPEN and ca == cb:
         start_a, start_b = a.pos, b.pos
         small_a, x = a.small()
         small_b, y = b.small()
         if small_a and small_b:
-            _walk(x, y, path, acc)
+            text_a, text_b = a.text[start_a:a.pos], b.text[start_b:b.pos]
+            if text_a != text_b:  # the same text holds the same values; else compare them, read exactly
+                _walk(_EXACT(text_a, 0)[0], _EXACT(text_b, 0)[0], place, acc)
             return
         a.pos, b.pos = start_a, start_b  # at least one is large: walk both item by item
-        (_json_array if ca == "[" else _json_object)(a, b, path, acc)
+        (_json_array if ca == "[" else _json_object)(a, b, place, acc)
     elif ca in _OPEN or cb in _OPEN:
         kinds = {"[": "array", "{": "object"}
-        acc.differ(f"{path}: {kinds.get(ca, 'not a container')} vs {kinds.get(cb, 'not a container')}")
+        acc.differ(f"{_where(place)}: {kinds.get(ca, 'not a container')} vs {kinds.get(cb, 'not a container')}")
         a.skip()
         b.skip()
     else:
         x, y = a.scalar(), b.scalar()
         if not _plainly_equal(x, y):
-            _leaf(x, y, path, acc)
+            _leaf(x, y, place, acc)
 
 
-def _json_array(a: _Cursor, b: _Cursor, path: str, acc: _Acc) -> None:
-    more_a, more_b = a.open("["), b.open("[")
+def _items(doc: _Cursor) -> Iterator[tuple[bool, Any]]:
+    """The items of the array at ``doc``: (False, value) for a number, literal or string; (True, None) when
+    the item is a container, which the caller reads from ``doc`` before asking for the next item."""
+    more = doc.open("[")
+    while more:
+        if doc.char() in _OPEN:
+            yield True, None
+        elif doc.char() == '"':
+            yield False, doc.scalar()
+        else:
+            for value in doc.scalars():
+                yield False, value
+        more = doc.after_item("]")
+    doc.take("]")
+
+
+def _json_array(a: _Cursor, b: _Cursor, place: _Place, acc: _Acc) -> None:
+    items_a, items_b = _items(a), _items(b)
     i = 0
-    while more_a and more_b:
-        _json_pair(a, b, f"{path}[{i}]", acc)
+    while True:
+        item_a, item_b = next(items_a, None), next(items_b, None)
+        if item_a is None or item_b is None:
+            break
+        (open_a, x), (open_b, y) = item_a, item_b
+        if open_a and open_b:
+            _json_pair(a, b, (place, i), acc)
+        elif open_a or open_b:
+            inside, value = (a, y) if open_a else (b, x)
+            kinds = ("array" if inside.char() == "[" else "object", f"{_kind(value)} {_show(value)}")
+            acc.differ(f"{_where((place, i))}: {' vs '.join(kinds if open_a else kinds[::-1])}")
+            inside.skip()
+        elif not _plainly_equal(x, y):
+            _leaf(x, y, (place, i), acc)
         i += 1
-        more_a, more_b = a.after_item("]"), b.after_item("]")
     extra = [0, 0]
-    for n, (cursor, more) in enumerate(((a, more_a), (b, more_b))):
-        while more:
-            cursor.skip()
+    for n, (cursor, item, items) in enumerate(((a, item_a, items_a), (b, item_b, items_b))):
+        while item is not None:
+            if item[0]:
+                cursor.skip()
             extra[n] += 1
-            more = cursor.after_item("]")
-        cursor.take("]")
+            item = next(items, None)
     if extra != [0, 0]:
-        acc.differ(f"{path}: {i + extra[0]} items vs {i + extra[1]}")
+        acc.differ(f"{_where(place)}: {i + extra[0]} items vs {i + extra[1]}")
 
 
-def _json_object(a: _Cursor, b: _Cursor, path: str, acc: _Acc) -> None:
+def _json_object(a: _Cursor, b: _Cursor, place: _Place, acc: _Acc) -> None:
     more_a, more_b = a.open("{"), b.open("{")
     while more_a and more_b:
         start_a, start_b = a.pos, b.pos
@@ -378,17 +449,17 @@ def _json_object(a: _Cursor, b: _Cursor, path: str, acc: _Acc) -> None:
         if ka != kb:
             a.pos, b.pos = start_a, start_b
             break
-        _json_pair(a, b, _member(path, ka), acc)
+        _json_pair(a, b, (place, ka), acc)
         more_a, more_b = a.after_item("}"), b.after_item("}")
     if more_a or more_b:
         # Keys in another order, or other keys: compare the rest by key, from where each value starts.
         at_a, at_b = _value_positions(a, more_a), _value_positions(b, more_b)
         if at_a.keys() != at_b.keys():
             only = sorted(set(at_a) ^ set(at_b))
-            acc.differ(f"{path}: keys differ ({', '.join(json.dumps(k) for k in only[:3])})")
+            acc.differ(f"{_where(place)}: keys differ ({', '.join(json.dumps(k) for k in only[:3])})")
         for key, pos in at_a.items():
             if key in at_b:
-                _json_pair(_Cursor(a.text, pos), _Cursor(b.text, at_b[key]), _member(path, key), acc)
+                _json_pair(_Cursor(a.text, pos), _Cursor(b.text, at_b[key]), (place, key), acc)
     a.take("}")
     b.take("}")
 
