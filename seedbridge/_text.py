@@ -1,39 +1,39 @@
-"""Showing text that came from users (job names, key names, paths) on one line of a terminal.
+"""Text that is safe to print on a terminal: control characters and lone surrogates made visible.
 
-A job name may hold any character but NUL (docs/derivation.md, "Text"), ESC and line breaks included.
-Printed raw, ``\\x1b[2J`` clears the screen and a newline splits a table row or an error line in two, so
-every table cell and message goes through one of these functions first. Names themselves never change.
+A job name or run id may hold an ESC (which would let a ledger rewrite the user's terminal) or a
+newline (which would forge table rows); tables and reports print them escaped, the way Python's
+``repr`` writes them (``\\x1b``, ``\\n``), and leave every printable character, non-ASCII included, alone.
 """
 
 from __future__ import annotations
 
-__all__ = ["one_line", "printable"]
+__all__ = ["printable"]
 
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape(char: str) -> str:
-    if char in _NAMED:
-        return _NAMED[char]
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 
 
-def one_line(text: str) -> str:
-    """``text`` with every character that is not printable (controls, line and paragraph separators,
-    format characters such as U+202E, spaces other than the ASCII one, lone surrogates) as a backslash
-    escape; printable text is unchanged."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else _escape(c) for c in text)
+def _escape(ch: str) -> str:
+    if ch in _NAMED:
+        return _NAMED[ch]
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
 
 
 def printable(text: str) -> str:
-    """A name for a table cell: as it is when every character is printable and it does not start with a
-    double quote; otherwise in double quotes with escapes (``"a\\x1b[31m"``), so a quoted cell can never
-    be mistaken for a name shown as it is."""
-    if text.isprintable() and not text.startswith('"'):
+    """``text`` with C0 and C1 control characters, DEL, lone surrogates and other unprintable code points
+    escaped; backslashes are doubled only when something was escaped, so plain paths read as they are."""
+    if text.isprintable():
         return text
-    inner = "".join('\\"' if c == '"' else "\\\\" if c == "\\" else c if c.isprintable() else _escape(c)
-                    for c in text)
-    return f'"{inner}"'
+    out = []
+    for ch in text:
+        if ch.isprintable() and ch != "\\":
+            out.append(ch)
+        elif ch == "\\":
+            out.append("\\\\")
+        else:
+            out.append(_escape(ch))
+    return "".join(out)
