@@ -319,25 +319,33 @@ def test_files_that_do_not_parse_are_compared_as_bytes(tmp_path: Path) -> None:
     assert "never loaded" in compare_files(pa, pb).detail
 
 
+@pytest.mark.slow
 def test_large_json_is_walked_item_by_item(tmp_path: Path) -> None:
     """Beyond JSON_WINDOW characters a container is not parsed whole; the answers stay the same."""
     from seedbridge._diff import JSON_WINDOW
 
-    records = [{"step": i, "loss": i / 7, "tags": ["a", "b"]} for i in range(40_000)]
+    records = [{"step": i, "loss": i / 7, "tags": ["a", "b"]} for i in range(25_000)]
     text = json.dumps({"history": records, "n": 1})
-    assert len(text) > 2 * JSON_WINDOW
+    assert len(text) > JSON_WINDOW
     changed = json.loads(text)
-    changed["history"][30_000]["loss"] += 0.5
-    changed["history"][35_000]["step"] = 2**53 + 1
+    changed["history"][20_000]["loss"] += 0.5
+    changed["history"][22_000]["step"] = 2**53 + 1
     detail = differs(tmp_path, ".json", text, json.dumps(changed))
-    assert "$.history[35000].step: 35000 vs 9007199254740993" in detail
-    assert "max |Δ| = 0.5 at $.history[30000].loss" in detail
+    assert "$.history[22000].step: 22000 vs 9007199254740993" in detail
+    assert "max |Δ| = 0.5 at $.history[20000].loss" in detail
     reordered = json.dumps({"n": 1, "history": records}, indent=1)
     assert compare_files(*write_pair(tmp_path, ".json", text, reordered)).match
     assert "$.n: 1 vs 2" in differs(tmp_path, ".json", text, json.dumps({"n": 2, "history": records}))
-    assert "$.history: 40000 items vs 39999" in differs(tmp_path, ".json", text,
+    assert "$.history: 25000 items vs 24999" in differs(tmp_path, ".json", text,
                                                         json.dumps({"history": records[:-1], "n": 1}))
     assert "$.history: array vs object" in differs(tmp_path, ".json", text, json.dumps({"history": {}, "n": 1}))
+    pairs = json.dumps([[i, i + 0.5] for i in range(80_000)])
+    assert len(pairs) > JSON_WINDOW
+    assert "$[79999]: array vs integer 7" in differs(tmp_path, ".json", pairs, pairs[: pairs.rindex("[")] + "7]")
+    numbers = json.dumps([i / 3 for i in range(80_000)])
+    detail = differs(tmp_path, ".json", numbers, numbers.replace("0.0,", "-0.0,", 1).replace("]", ", 1e400]"))
+    assert "$[0]: 0.0 vs -0.0 (the sign of zero differs) (2 differences)" in detail
+    assert "80000 items vs 80001" in differs(tmp_path, ".json", numbers, numbers.replace("]", ", 1e400]"))
 
 
 def test_csv_rows_beyond_the_limit_are_compared_as_bytes(tmp_path: Path) -> None:
