@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/bench_diff.py [--mb 20] [--module seedbridge._diff]
 
-Writes pairs of files of about --mb MB each that differ in many values (CSV of decimals, JSON records,
-a JSON array of decimals, .npy and .npz arrays), then compares each pair in a fresh interpreter and
+Writes pairs of files of about --mb MB each that differ in many values (CSV of decimals, CSV of
+one-digit integers, JSON records, a JSON array of decimals, .npy and .npz arrays), then compares each pair in a fresh interpreter and
 prints the peak resident memory that the comparison added to the interpreter (ru_maxrss after minus
 before), as MiB and as a multiple of the size of one file. The goal (issue 10): a few times the file
 size at most. --module names another module with compare_files(a, b, name=...), to measure an older one.
@@ -56,6 +56,9 @@ def _write_pairs(folder: str, mb: int) -> dict[str, tuple[str, str]]:
     header = "step,loss,accuracy,lr\n"
     pair("floats.csv", header + "".join(f"{i},{x!r},{y!r},{z!r}\n" for i, (x, y, z) in enumerate(values)),
          header + "".join(f"{i},{x + 1e-9!r},{y!r},{z!r}\n" for i, (x, y, z) in enumerate(values)))
+    cells = [[rng.randrange(10) for _ in range(20)] for _ in range(size // 40)]
+    pair("digits.csv", "".join(",".join(map(str, row)) + "\n" for row in cells),
+         "".join(",".join(map(str, row[:-1] + [row[-1] + 1])) + "\n" for row in cells))
     records = [{"step": i, "loss": x, "accuracy": y, "lr": z} for i, (x, y, z) in enumerate(values[: size // 80])]
     pair("records.json", json.dumps(records),
          json.dumps([{**r, "loss": r["loss"] + 1e-9} for r in records]))
