@@ -43,7 +43,6 @@ CHUNK = MiB  # bytes read at a time, for the byte comparison and for array data
 CSV_ROW_LIMIT = 4 * MiB  # characters in one CSV row; a longer row is compared as bytes
 JSON_TEXT_LIMIT = 256 * MiB  # bytes of a JSON file compared as values; a larger file is compared as bytes
 JSON_WINDOW = MiB  # characters of a JSON array or object parsed into objects at once
-_REORDER_LIMIT = 16 * MiB  # characters of an object re-read when its keys come in different orders
 
 
 @dataclass(frozen=True)
@@ -126,8 +125,8 @@ def _parse_real(text: str) -> float | Decimal:
     """A decimal literal as the nearest double, unless it lies outside the double range: ``1e400`` would
     become inf and ``1e-400`` zero, so two different numbers would compare equal; those stay exact."""
     value = float(text)
-    if (math.isinf(value) and text.lstrip("+-")[:1].isdigit()) or (value == 0.0 and _MANTISSA_NONZERO.match(text)):
-        return Decimal(text)
+    if (math.isinf(value) and not text.lstrip("+-")[:1].isalpha()) or (value == 0.0 and _MANTISSA_NONZERO.match(text)):
+        return Decimal(text)  # a number, not the word inf or infinity
     return value
 
 
@@ -153,8 +152,14 @@ def _show(value: object) -> str:
         text = value.text if isinstance(value, _BigInt) else str(value)
         # Long integers: both ends and the length, so two that differ in a late digit still look different.
         return text if len(text) <= 40 else f"{text[:16]}...{text[-16:]} ({len(text.lstrip('-'))} digits)"
-    text = str(value) if isinstance(value, Decimal) else json.dumps(value)  # ASCII: controls arrive escaped
+    # json.dumps writes ASCII, so control characters and lone surrogates arrive escaped.
+    text = str(value) if isinstance(value, Decimal) else json.dumps(value, default=_json_default)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _json_default(value: object) -> object:
+    """Numbers _EXACT keeps, inside a container being shown."""
+    return float(value) if isinstance(value, Decimal) else value.text if isinstance(value, _BigInt) else str(value)
 
 
 # -- JSON -------------------------------------------------------------------------------------------

@@ -284,6 +284,9 @@ def test_huge_integers_and_decimals_do_not_crash(tmp_path: Path) -> None:
     assert "max |Δ| = inf" in differs(tmp_path, ".json", "[1e400]", "[1e401]")  # not both "inf"
     assert "max |Δ| = 1e-400" not in differs(tmp_path, ".csv", "1e-400\n", "2e-400\n")  # not both 0.0
     assert compare_files(*write_pair(tmp_path, ".json", "[1e400]", "[10e399]")).match
+    assert "max |Δ| = inf" in differs(tmp_path, ".csv", ".5e400\n", ".6e400\n")
+    assert compare_files(*write_pair(tmp_path, ".csv", "inf\n", "Infinity\n")).match  # the word, not a number
+    assert 'object {"a": Infinity} vs array [1]' in differs(tmp_path, ".json", '[{"a": 1e400}]', "[[1]]")
 
 
 def test_other_array_kinds_compare_element_by_element(tmp_path: Path) -> None:
