@@ -58,7 +58,7 @@ def _write_pairs(folder: str, mb: int) -> dict[str, tuple[str, str]]:
          header + "".join(f"{i},{x + 1e-9!r},{y!r},{z!r}\n" for i, (x, y, z) in enumerate(values)))
     cells = [[rng.randrange(10) for _ in range(20)] for _ in range(size // 40)]
     pair("digits.csv", "".join(",".join(map(str, row)) + "\n" for row in cells),
-         "".join(",".join(map(str, row[:-1] + [row[-1] + 1])) + "\n" for row in cells))
+         "".join(",".join(map(str, [*row[:-1], row[-1] + 1])) + "\n" for row in cells))
     records = [{"step": i, "loss": x, "accuracy": y, "lr": z} for i, (x, y, z) in enumerate(values[: size // 80])]
     pair("records.json", json.dumps(records),
          json.dumps([{**r, "loss": r["loss"] + 1e-9} for r in records]))
