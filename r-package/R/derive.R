@@ -22,9 +22,29 @@ root_hex_digits <- 32L # the base is at most 128 bits
 #' booleans and vectors of length other than one are errors. Integers beyond 2^53 do not fit a
 #' double exactly: give them as text (`epoch = "12345678901234567890"`).
 #'
+#' @section Text and locales:
+#' Job names, key names and key values are Unicode text, hashed as UTF-8, as in Python; the same
+#' text gives the same seed in every locale. A string is read in the encoding R gives it: its mark
+#' (`"UTF-8"`, `"latin1"`), else the session's encoding, except in a C/POSIX session (`LC_ALL=C`),
+#' whose encoding (ASCII) has no other characters: there its bytes are taken as UTF-8, which is what
+#' a UTF-8 script or file holds. Text that is not valid UTF-8 after that (such as `"caf\xe9"` in a
+#' UTF-8 session, or what R's parser makes of a lone surrogate `"\ud800"`) and text marked `"bytes"`
+#' are errors. R strings cannot hold NUL.
+#'
+#' In a session whose locale is not UTF-8, R's parser writes names it cannot represent in the
+#' locale's encoding as escapes before any function sees them: `sb_seed("train", "\u00e9" = 1)` and
+#' `list("\u00e9" = 1)` arrive with the name `"<U+00E9>"` (R warns "unable to translate"), and
+#' `enc2native()`, `format()` and `enc2utf8()` write such escapes too (`"<U+00E9>"`, `"<c3>"`).
+#' The original characters cannot be told from text typed that way, so seedbridge refuses text
+#' holding these escapes in such a session (a `seedbridge_derivation_error`) rather than give a
+#' seed Python would not. Run R in a UTF-8 locale (`LC_ALL=C.UTF-8 Rscript script.R`), or build the
+#' names with `names(keys) <- "\u00e9"`, which keeps them, and pass the list:
+#' `sb_seed("train", keys)`, `sb_derive(base, job, keys)`.
+#'
 #' @param base The base of the derivation, 0 to 2^128 - 1: `"0x"` hex text, decimal text, or a whole
 #'   number (at most 2^53).
-#' @param job The job name (text; any characters, compared and hashed as UTF-8).
+#' @param job The job name (text; any characters, compared and hashed as UTF-8; see "Text and
+#'   locales").
 #' @param keys A named list of keys, such as `list(rank = 1, split = "a")`.
 #' @param bits Width of the seed: 31 (the portable seed, the default), 32, 63, 64 or 128.
 #' @param version Derivation version; only 1 exists.

@@ -31,10 +31,10 @@ python_plan <- function(m, j, keys, seed) {
   }
   listed <- setdiff(j$frameworks, c("r", "caffe"))
   frameworks <- if (length(listed)) listed else python_default_frameworks
-  has_seedbridge <- reticulate::py_module_available("seedbridge")
+  has_seedbridge <- python_installed("seedbridge")
   if (!length(listed)) {
     # The defaults: those installed, as seed_everything does (the python target is `random`).
-    installed <- vapply(frameworks, function(fw) fw == "python" || reticulate::py_module_available(fw), NA)
+    installed <- vapply(frameworks, function(fw) fw == "python" || python_installed(fw), NA)
     frameworks <- frameworks[installed]
   } else if (!has_seedbridge && !all(frameworks %in% python_fallback_frameworks)) {
     sb_abort(sprintf(paste(
@@ -61,6 +61,14 @@ python_plan <- function(m, j, keys, seed) {
     manifest = normalizePath(m$path, mustWork = FALSE),
     seed = seed
   )
+}
+
+# Whether Python can import `module`, found without importing it (importlib.util.find_spec, as
+# seedbridge's Python package does; reticulate::py_module_available() imports the module, and
+# importing TensorFlow only to learn that it is there takes seconds).
+python_installed <- function(module) {
+  util <- reticulate::import("importlib.util", convert = FALSE)
+  !inherits(util$find_spec(module), "python.builtin.NoneType")
 }
 
 # Runs `code` (a call into Python); a Python exception becomes a seedbridge_framework_error.
@@ -123,15 +131,17 @@ python_seed_everything <- function(plan) {
   kwargs <- reticulate::py_dict(c("manifest", "frameworks", plan$key_names),
                                 c(list(plan$manifest, as.list(plan$frameworks)), as.list(plan$keys)),
                                 convert = FALSE)
-  report <- reticulate::py_call(call_kw, sb$seed_everything, list(plan$job), kwargs)
   builtins <- reticulate::import_builtins(convert = FALSE)
-  py_seed <- reticulate::py_to_r(builtins$str(report$seed))
+  # Python reads the manifest file again: it must give the seed R has, or nothing is seeded.
+  keys <- reticulate::py_dict(plan$key_names, as.list(plan$keys), convert = FALSE)
+  py_seed <- reticulate::py_to_r(builtins$str(sb$load(plan$manifest)$seed_for(plan$job, keys)))
   if (!identical(py_seed, format(plan$seed, scientific = FALSE))) {
     sb_abort(sprintf(paste(
       "python: seedbridge in Python gives job %s seed %s where R gives %s; the manifest (%s) changed",
       "since R read it, or the two versions of seedbridge differ"
     ), show_text(plan$job), py_seed, format(plan$seed), plan$manifest), "framework_error")
   }
+  report <- reticulate::py_call(call_kw, sb$seed_everything, list(plan$job), kwargs)
   list(via = "seedbridge", seed = plan$seed,
        frameworks = as.character(unlist(reticulate::py_to_r(builtins$list(report$seeded)))))
 }
@@ -157,5 +167,8 @@ python_hash_seed_warning <- function(plan) {
 # The `seedbridge env` arguments that print the job's environment, PYTHONHASHSEED included.
 env_command <- function(plan) {
   keys <- if (length(plan$keys)) paste0("--key=", plan$key_names, "=", plan$keys)
-  paste(vapply(c(as_utf8(plan$job), keys), shQuote, ""), collapse = " ")
+  words <- c(as_utf8(plan$job), keys)
+  plain <- grepl("^[A-Za-z0-9_./=:,+@%-]+$", words)
+  words[!plain] <- shQuote(words[!plain])
+  paste(words, collapse = " ")
 }

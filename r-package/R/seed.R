@@ -6,10 +6,14 @@
 #' derivation, so changing the pin changes every rank, worker and epoch seed of that job only.
 #'
 #' Keys are compared and hashed as UTF-8 text; `rank = 1`, `rank = 1L` and `rank = "1"` give the
-#' same seed. Key names cannot be `bits` or `manifest` (the arguments), as in Python.
+#' same seed. Keys can also come as a named list among `...`: `sb_seed("train", keys)` with
+#' `keys <- list(rank = 1)`. Use a list for keys named like an argument (`bits`, `manifest`), for
+#' names built in code, and for non-ASCII names in a session whose locale is not UTF-8, where R
+#' rewrites names written as arguments (see "Text and locales" in [sb_derive()]).
 #'
 #' @param job Name of a job declared in the manifest.
-#' @param ... Named keys such as `rank = 1`, `fold = "a"`: text or integral numbers.
+#' @param ... Named keys such as `rank = 1`, `fold = "a"`: text or integral numbers; or named lists
+#'   of such keys.
 #' @param bits Width of the seed: 31 (the portable seed, valid for [set.seed()], the default), 32,
 #'   63, 64 or 128.
 #' @param manifest A manifest from [sb_manifest()] or a path to one; by default `sb_manifest()`
@@ -18,8 +22,8 @@
 #'   decimal text, since R has no 64-bit integer.
 #' @section Errors:
 #' `seedbridge_unknown_job_error` for a job the manifest does not declare (with the closest
-#' names), `seedbridge_derivation_error` for bad keys or `bits`, `seedbridge_seed_range_error`
-#' when a pinned seed does not fit in `bits`.
+#' names), `seedbridge_derivation_error` for bad keys or `bits`, or text that breaks the text rule
+#' of [sb_derive()], `seedbridge_seed_range_error` when a pinned seed does not fit in `bits`.
 #' @seealso [sb_set_seed()] to seed R with it, [sb_derive()] for the bare derivation.
 #' @export
 #' @examples
@@ -34,6 +38,8 @@
 #' sb_seed("train", bits = 64, manifest = path)
 #' sb_seed("eval", manifest = path) # the pin
 #' sb_seed("eval", fold = 2, manifest = path) # derived from the pin
+#' keys <- list(bits = 1) # a key named like an argument
+#' sb_seed("train", keys, manifest = path)
 sb_seed <- function(job, ..., bits = 31L, manifest = sb_manifest()) {
   m <- if (inherits(manifest, "seedbridge_manifest")) manifest else as_manifest(manifest)
   session <- session_encoding()
