@@ -217,9 +217,8 @@ encode_keys <- function(keys, session = session_encoding()) {
     sb_abort(sprintf("key %s is given twice; each key name must be unique", show_text(nms[twice][[1L]])),
              "derivation_error")
   }
-  # Radix sorting compares ASCII text byte by byte in every locale (?sort); names with other
-  # characters are compared through their bytes in hex.
-  o <- order(if (all(Encoding(nms) == "unknown")) nms else vapply(nms, byte_key, ""), method = "radix")
+  # Radix sorting compares UTF-8 text byte by byte in every locale (?sort: the names are UTF-8 now).
+  o <- order(nms, method = "radix")
   c(as.character(n), rbind(nms[o], text[n + o]))
 }
 

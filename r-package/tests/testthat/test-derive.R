@@ -46,6 +46,16 @@ test_that("integral keys are text in decimal, so 3, 3L and \"3\" agree", {
   expect_identical(sb_derive("0x2a", "train", list(n = -0)), sb_derive("0x2a", "train", list(n = 0L)))
 })
 
+test_that("keys are sorted by the bytes of their names in every locale", {
+  names <- c("\u65e5", "\u00e9", "z", "Z", "a", "ab", "A")
+  keys <- as.list(seq_along(names))
+  names(keys) <- names
+  sorted <- c("A", "Z", "a", "ab", "z", "\u00e9", "\u65e5")
+  fields <- function() encode_keys(keys)[seq(2L, by = 2L, length.out = length(names))]
+  with_utf8_ctype(expect_identical(fields(), sorted))
+  with_c_ctype(expect_identical(fields(), sorted))
+})
+
 test_that("key order does not matter", {
   expect_identical(sb_derive("0x2a", "train", list(rank = 1, worker = 2)),
                    sb_derive("0x2a", "train", list(worker = 2, rank = 1)))
