@@ -34,7 +34,8 @@ jobs:
 
 # (job, keys) cases. R seeds the Python side of a job that also lists r; in Python the comparison
 # leaves r out (seed_everything would start an R through rpy2).
-CASES = [("train", {}), ("train", {"rank": 2, "split": "val"}), ("pinned", {}), ("mixed", {"fold": 1})]
+CASES = [("train", {}), ("train", {"rank": 2, "split": "val"}), ("pinned", {}), ("mixed", {"fold": 1}),
+         ("train", {"é": "ü"})]
 
 PYTHON_DRAWS = """
 import json, random, sys
@@ -77,15 +78,19 @@ def python_draws(manifest_path: Path, cases: list[tuple[str, dict[str, object]]]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("via", ["seedbridge", "fallback"])
+@pytest.mark.parametrize(("via", "locale"), [("seedbridge", "C"), ("fallback", "C.UTF-8")])
 def test_numpy_draws_after_sb_set_seed_python_equal_seed_everything(
-    r_lib: Path, tmp_path: Path, manifest_path: Path, via: str
+    r_lib: Path, tmp_path: Path, manifest_path: Path, via: str, locale: str
 ) -> None:
-    """sb_set_seed(job, python = TRUE) in R, through seedbridge or without it, draws what Python draws."""
+    """sb_set_seed(job, python = TRUE) in R, through seedbridge or without it, draws what Python draws.
+
+    Keys come from JSON (names set as R data, not parsed as arguments), so a non-ASCII key name
+    reaches Python intact under LC_ALL=C too."""
     expected = python_draws(manifest_path, CASES)
     code = R_DRAWS % {"block": "TRUE" if via == "fallback" else "FALSE", "cases": json.dumps(json.dumps(CASES)),
                       "path": json.dumps(str(manifest_path))}
-    lines = rscript(r_lib, code, tmp_path, env={"RETICULATE_PYTHON": sys.executable}).splitlines()
+    env = {"RETICULATE_PYTHON": sys.executable, "LC_ALL": locale}
+    lines = rscript(r_lib, code, tmp_path, env=env).splitlines()
     assert [line.split()[:2] for line in lines] == [[via, "python+numpy"]] * len(CASES)
     assert [[float(x) for x in line.split()[2:]] for line in lines] == expected
 

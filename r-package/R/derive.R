@@ -212,9 +212,9 @@ encode_keys <- function(keys, session = session_encoding()) {
   text <- utf8_text(c(nms, values), c(rep("key name", n), paste("key", vapply(nms, show_text, ""))),
                     inputs = TRUE, session = session)
   nms <- text[seq_len(n)]
-  twice <- duplicated(nms)
-  if (any(twice)) {
-    sb_abort(sprintf("key %s is given twice; each key name must be unique", show_text(nms[twice][[1L]])),
+  twice <- anyDuplicated(nms)
+  if (twice) {
+    sb_abort(sprintf("key %s is given twice; each key name must be unique", show_text(nms[[twice]])),
              "derivation_error")
   }
   # Radix sorting compares UTF-8 text byte by byte in every locale (?sort: the names are UTF-8 now).

@@ -46,7 +46,9 @@ python_plan <- function(m, j, keys, seed) {
   if (!has_seedbridge) {
     frameworks <- intersect(frameworks, python_fallback_frameworks)
   }
-  key_names <- if (length(keys)) names(keys) else character()
+  # As UTF-8 text (job_seed() has checked them), so reticulate hands Python the same characters.
+  key_names <- if (length(keys)) utf8_text(names(keys), "key name") else character()
+  key_values <- vapply(seq_along(keys), function(i) key_text(key_names[[i]], keys[[i]]), "")
   clash <- intersect(key_names, c("job", "manifest", "frameworks", "deterministic"))
   if (has_seedbridge && length(clash)) {
     sb_abort(sprintf("key %s: seedbridge.seed_everything() in Python takes no key of that name (it is one of its arguments)",
@@ -56,7 +58,7 @@ python_plan <- function(m, j, keys, seed) {
     seedbridge = has_seedbridge,
     frameworks = frameworks,
     job = j$name,
-    keys = vapply(seq_along(keys), function(i) key_text(key_names[[i]], keys[[i]]), ""),
+    keys = utf8_text(key_values, "key value"),
     key_names = key_names,
     manifest = normalizePath(m$path, mustWork = FALSE),
     seed = seed
