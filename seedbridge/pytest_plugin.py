@@ -136,7 +136,7 @@ class Seeder:
         m = self.manifest
         root = m.root.source + (f" {m.root.env}" if m.root.env else "")
         return [f"seedbridge: job {self.job!r} of {self.shown_path} (root source {root}, derivation "
-                f"{m.derivation}); each test seeded from test=<node id>", *(f"seedbridge: {n}" for n in self.notes)]
+                f"{m.derivation}); tests seeded from keys test=<node id>", *(f"seedbridge: {n}" for n in self.notes)]
 
     # -- per test --------------------------------------------------------------------------------
 
@@ -154,7 +154,9 @@ class Seeder:
         self._seed(keys)
         return (yield)
 
-    @pytest.hookimpl(wrapper=True)
+    # trylast: the innermost wrapper, so the seeding runs inside the call's log and output capture, yet
+    # before every plain implementation (pytest-randomly's reseed, pytest's own call of the test).
+    @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
         self._seed({"test": item.nodeid})
         return (yield)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import REPO
 
 import seedbridge
 from seedbridge import Job, Manifest, Root
@@ -44,6 +45,7 @@ import hashlib, json, os, unittest
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 
 def record(nodeid, **values):
@@ -109,8 +111,11 @@ def draws() -> list[float]:
     return result
 
 
-def write_manifest(folder: Path, **jobs: list[str]) -> Manifest:
-    manifest = Manifest(Root(0x2A, source="explicit"), [Job(name, frameworks=f) for name, f in jobs.items()])
+ROOT = Root(0x2A, source="explicit")
+
+
+def write_manifest(folder: Path, root: Root = ROOT, **jobs: list[str]) -> Manifest:
+    manifest = Manifest(root, [Job(name, frameworks=f) for name, f in jobs.items()])
     manifest.save(folder / "seedbridge.yaml")
     return seedbridge.load(folder / "seedbridge.yaml")
 
@@ -162,13 +167,15 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args: str, 
 # -- the same numbers whatever the order and selection -----------------------------------------------
 
 
+@pytest.mark.slow
 def test_each_test_draws_its_own_numbers_in_any_order_alone_or_under_xdist(
         suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     job = f"--seedbridge-job={JOB}"
-    full, result = run(suite, monkeypatch, job, "-p", "no:randomly")
+    full, result = run(suite, monkeypatch, job, "-p", "no:randomly", "-rA")
     assert full.order == NODEIDS
     assert sorted(full.by_test) == sorted(NODEIDS)
     result.stdout.fnmatch_lines(["seedbridge: job 'tests' of seedbridge.yaml (root source explicit, derivation 1);*"])
+    assert "- seedbridge -" not in result.stdout.str(), "-rA shows passing tests' sections: none of ours"
 
     reverse_conftest = suite.makeconftest(REVERSE)
     reversed_run, _ = run(suite, monkeypatch, job, "-p", "no:randomly")
@@ -252,6 +259,7 @@ def test_this_suite_runs_with_the_plugin_loaded_and_off(pytestconfig: pytest.Con
 OFF_SUITE = """
 import random, sys
 import pytest
+from conftest import REPO
 
 random.seed(7)
 SEEN = []
@@ -299,7 +307,7 @@ def test_importing_the_plugin_imports_no_framework(tmp_path: Path) -> None:
 def test_ini_options_name_the_job_and_a_manifest_relative_to_the_ini_file(
         pytester: pytest.Pytester, rng_sandbox: None) -> None:
     (pytester.path / "config").mkdir()
-    manifest = write_manifest(pytester.path / "config", tests=FRAMEWORKS, other=["python"])
+    manifest = write_manifest(pytester.path / "config", Root(0x2A, source="env", env="CI_SEED"), tests=FRAMEWORKS)
     pytester.makeini(f"[pytest]\nseedbridge_job = {JOB}\nseedbridge_manifest = config/seedbridge.yaml\n")
     pytester.makepyfile(test_seed="def test_seed(seedbridge_seed, request):\n    print('SEED', seedbridge_seed)\n")
     (pytester.path / "elsewhere").mkdir()
@@ -308,7 +316,8 @@ def test_ini_options_name_the_job_and_a_manifest_relative_to_the_ini_file(
         result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", "-s", "../test_seed.py")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
-        f"seedbridge: job 'tests' of {pytester.path / 'config' / 'seedbridge.yaml'} (root source explicit,*",
+        f"seedbridge: job 'tests' of {pytester.path / 'config' / 'seedbridge.yaml'} (root source env CI_SEED, "
+        "derivation 1); tests seeded from keys test=<node id>",
         f"*SEED {manifest.seed(JOB, test='test_seed.py::test_seed')}",
     ])
 
@@ -396,6 +405,7 @@ def test_help_works_whatever_the_manifest(pytester: pytest.Pytester) -> None:
 # -- reports ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_failing_test_shows_its_seed_and_a_rerun_command_that_repeats_its_numbers(
         suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     suite.makepyfile(test_fails=DRAWS + """
@@ -429,7 +439,42 @@ def test_fails():
     assert (out / "fails").read_text() == first
 
 
-def test_passing_tests_get_no_seedbridge_section(suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    _, result = run(suite, monkeypatch, f"--seedbridge-job={JOB}", "-p", "no:randomly", "-rA")
-    assert "- seedbridge -" not in result.stdout.str()
+def test_doctests_are_seeded_from_their_node_id(pytester: pytest.Pytester, rng_sandbox: None) -> None:
+    manifest = write_manifest(pytester.path, tests=["python"])
+    seedbridge.seed_everything(JOB, manifest=manifest, test="lib.py::lib.draw")
+    expected = random.random()
+    pytester.makepyfile(lib=f'''
+def draw():
+    """
+    >>> import random
+    >>> random.random()
+    {expected!r}
+    """
+''')
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "randomly", f"--seedbridge-job={JOB}",
+                                "--doctest-modules", "lib.py")
+    result.assert_outcomes(passed=1)
 
+
+# -- the page docs/pytest.md --------------------------------------------------------------------------
+
+
+def test_the_example_of_the_docs_page_gives_what_the_page_shows(pytester: pytest.Pytester, rng_sandbox: None) -> None:
+    from test_docs import blocks
+
+    page = REPO / "docs" / "pytest.md"
+    (manifest,) = [body for _, body in blocks(page, "yaml") if "\n  tests:" in body]
+    (config,) = [body for _, body in blocks(page, "toml")]
+    (example,) = [body for marker, body in blocks(page, "python") if marker == "<!-- tests/test_model.py -->"]
+    (header,) = [body for _, body in blocks(page, "text") if body.startswith("seedbridge: job")]
+    (failure,) = [body for _, body in blocks(page, "text") if body.startswith("$ pytest")]
+    (pytester.path / "seedbridge.yaml").write_text(manifest)
+    (pytester.path / "pyproject.toml").write_text(config)
+    (pytester.path / "tests").mkdir()
+    (pytester.path / "tests" / "test_model.py").write_text(example)
+
+    command, *shown = failure.splitlines()
+    assert command.startswith("$ pytest ")
+    result = pytester.runpytest("-p", "no:cacheprovider", *shlex.split(command)[2:])
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([header.strip(), *(line for line in shown if line != "...")])
