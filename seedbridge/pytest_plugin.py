@@ -47,11 +47,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--seedbridge-manifest", metavar="PATH", default=None,
         help="the manifest (default: the ini option seedbridge_manifest, else $SEEDBRIDGE_MANIFEST, "
-             "else ./seedbridge.yaml)",
+             "else seedbridge.yaml in the rootdir)",
     )
     parser.addini("seedbridge_job", "seed each test from this job of the manifest (empty: off)", default="")
     parser.addini("seedbridge_manifest", "the manifest, relative to the ini file (default: $SEEDBRIDGE_MANIFEST, "
-                  "else ./seedbridge.yaml)", default="")
+                  "else seedbridge.yaml in the rootdir)", default="")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -72,7 +72,7 @@ def seedbridge_seed(request: pytest.FixtureRequest) -> int:
     if not isinstance(seeder, Seeder):
         pytest.fail("seedbridge_seed: seedbridge is off; name a job with --seedbridge-job JOB or the ini "
                     "option seedbridge_job", pytrace=False)
-    return seeder.test_seed(request.node.nodeid)
+    return seeder.seed_of(request.node.nodeid)
 
 
 class Seeder:
@@ -187,7 +187,7 @@ class Seeder:
 
     # -- reporting -------------------------------------------------------------------------------
 
-    def test_seed(self, nodeid: str) -> int:
+    def seed_of(self, nodeid: str) -> int:
         """The seed a test is given: keyed seeds are ``manifest.seed(job, **keys)`` (docs/api.md)."""
         return self.manifest.seed(self.job, test=nodeid)
 
@@ -199,7 +199,7 @@ class Seeder:
         # Node ids are relative to the rootdir; the command is run where pytest was started.
         path, sep, rest = nodeid.partition("::")
         args.append(os.path.relpath(self.config.rootpath / path, self.config.invocation_params.dir) + sep + rest)
-        return (f"job {self.job!r}, seed {self.test_seed(nodeid)} (keys test={nodeid})\n"
+        return (f"job {self.job!r}, seed {self.seed_of(nodeid)} (keys test={nodeid})\n"
                 f"rerun alone with the same numbers: {shlex.join(args)}")
 
     def _shown(self, path: str) -> str:
