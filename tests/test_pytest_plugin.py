@@ -45,7 +45,6 @@ import hashlib, json, os, unittest
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
 
 def record(nodeid, **values):
@@ -100,6 +99,11 @@ NODEIDS = [
     "test_draws.py::TestGroup::test_method",
     "test_draws.py::TestUnit::test_unit",
 ]
+
+# Options of every inner run, for speed: with torch loaded, pytest's unraisableexception plugin spends
+# ~0.3 s of gc.collect() at the end of each in-process run, and hypothesis's plugin imports hypothesis
+# (~0.5 s) anew in each, since pytester drops the modules a run imported. The inner suites need neither.
+INNER = ("-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:hypothesispytest")
 
 REVERSE = "def pytest_collection_modifyitems(items):\n    items.reverse()\n"
 
@@ -159,7 +163,7 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args: str, 
     out = Path(pytester.mkdir(f"draws{len(list(pytester.path.glob('draws*')))}"))
     monkeypatch.setenv("DRAWS_DIR", str(out))
     runner = pytester.runpytest_subprocess if subprocess else pytester.runpytest
-    result = runner("-p", "no:cacheprovider", *args)
+    result = runner(*INNER, *args)
     result.assert_outcomes(passed=passed)
     return Draws(out), result
 
@@ -237,7 +241,7 @@ def pytest_sessionfinish(session):
         json.dump(draws(), fh)
 """)
     pytester.makepyfile(test_moves=DRAWS + "def test_one():\n    draws()\n\ndef test_two():\n    draws()\n")
-    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", f"--seedbridge-job={JOB}")
+    result = pytester.runpytest(*INNER, "-p", "no:randomly", f"--seedbridge-job={JOB}")
     result.assert_outcomes(passed=2)
     import numpy
     import torch
@@ -259,7 +263,6 @@ def test_this_suite_runs_with_the_plugin_loaded_and_off(pytestconfig: pytest.Con
 OFF_SUITE = """
 import random, sys
 import pytest
-from conftest import REPO
 
 random.seed(7)
 SEEN = []
@@ -287,7 +290,7 @@ def test_without_a_job_nothing_is_seeded_and_no_framework_is_imported(
     pytester.makeini("[pytest]\n" + ini)
     pytester.makepyfile(test_off=OFF_SUITE)
     # pytest-randomly imports NumPy at start-up and reseeds random: it is not what this checks.
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", *args)
+    result = pytester.runpytest_subprocess(*INNER, "-p", "no:randomly", *args)
     result.assert_outcomes(passed=3)
     assert "seedbridge:" not in result.stdout.str()
 
@@ -313,7 +316,7 @@ def test_ini_options_name_the_job_and_a_manifest_relative_to_the_ini_file(
     (pytester.path / "elsewhere").mkdir()
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(pytester.path / "elsewhere")
-        result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", "-s", "../test_seed.py")
+        result = pytester.runpytest(*INNER, "-p", "no:randomly", "-s", "../test_seed.py")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
         f"seedbridge: job 'tests' of {pytester.path / 'config' / 'seedbridge.yaml'} (root source env CI_SEED, "
@@ -327,21 +330,21 @@ def test_the_manifest_option_and_the_environment_variable(pytester: pytest.Pytes
     write_manifest(pytester.path, tests=["python"])
     (pytester.path / "seedbridge.yaml").rename(pytester.path / "seeds.yaml")
     pytester.makepyfile(test_fails="def test_fails():\n    assert False\n")
-    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", f"--seedbridge-job={JOB}",
+    result = pytester.runpytest(*INNER, "-p", "no:randomly", f"--seedbridge-job={JOB}",
                                 "--seedbridge-manifest=seeds.yaml")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["seedbridge: job 'tests' of seeds.yaml *",
                                  "rerun alone with the same numbers: pytest --seedbridge-job=tests "
                                  "--seedbridge-manifest=seeds.yaml test_fails.py::test_fails"])
     monkeypatch.setenv("SEEDBRIDGE_MANIFEST", "seeds.yaml")
-    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", f"--seedbridge-job={JOB}")
+    result = pytester.runpytest(*INNER, "-p", "no:randomly", f"--seedbridge-job={JOB}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*--seedbridge-manifest=seeds.yaml test_fails.py::test_fails"])
 
 
 def test_seedbridge_seed_without_a_job_is_a_clear_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_seed="def test_seed(seedbridge_seed):\n    pass\n")
-    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly")
+    result = pytester.runpytest(*INNER, "-p", "no:randomly")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["seedbridge_seed: seedbridge is off; name a job with --seedbridge-job JOB or "
                                  "the ini option seedbridge_job"])
@@ -386,7 +389,7 @@ def test_a_bad_manifest_or_job_stops_the_session_with_one_line_per_problem(
     else:
         (pytester.path / "seedbridge.yaml").write_text(BAD_MANIFEST if setup == "bad" else "jobs: [\n:")
     pytester.makepyfile(test_x="def test_x():\n    pass\n")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", *args)
+    result = pytester.runpytest_subprocess(*INNER, "-p", "no:randomly", *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     # pytest prints each line of a UsageError as "ERROR: line", followed by an empty line.
     assert [line for line in result.stderr.lines if line] == [f"ERROR: {line}" for line in errors]
@@ -421,7 +424,7 @@ def test_fails():
     monkeypatch.setenv("DRAWS_DIR", str(out))
     monkeypatch.chdir(suite.path / "sub")
     # The whole suite under xdist, started from a subfolder: the command is relative to that folder.
-    result = suite.runpytest("-p", "no:cacheprovider", f"--seedbridge-job={JOB}", "-n", "2", "..")
+    result = suite.runpytest(*INNER, f"--seedbridge-job={JOB}", "-n", "2", "..")
     result.assert_outcomes(passed=len(NODEIDS), failed=1)
     seed = seedbridge.load(suite.path / "seedbridge.yaml").seed(JOB, test="test_fails.py::test_fails")
     result.stdout.fnmatch_lines([
@@ -434,7 +437,7 @@ def test_fails():
     assert command is not None
     args = shlex.split(command[1])
     assert args[0] == "pytest"
-    rerun = suite.runpytest("-p", "no:cacheprovider", *args[1:])
+    rerun = suite.runpytest(*INNER, *args[1:])
     rerun.assert_outcomes(failed=1)
     assert (out / "fails").read_text() == first
 
@@ -451,7 +454,7 @@ def draw():
     {expected!r}
     """
 ''')
-    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "randomly", f"--seedbridge-job={JOB}",
+    result = pytester.runpytest(*INNER, "-p", "randomly", f"--seedbridge-job={JOB}",
                                 "--doctest-modules", "lib.py")
     result.assert_outcomes(passed=1)
 
@@ -475,6 +478,6 @@ def test_the_example_of_the_docs_page_gives_what_the_page_shows(pytester: pytest
 
     command, *shown = failure.splitlines()
     assert command.startswith("$ pytest ")
-    result = pytester.runpytest("-p", "no:cacheprovider", *shlex.split(command)[2:])
+    result = pytester.runpytest(*INNER, *shlex.split(command)[2:])
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([header.strip(), *(line for line in shown if line != "...")])
