@@ -140,15 +140,16 @@ def rng_sandbox(frameworks: None) -> Iterator[None]:
 
 
 @pytest.fixture
-def suite(pytester: pytest.Pytester, rng_sandbox: None, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+def suite(pytester: pytest.Pytester, rng_sandbox: None) -> pytest.Pytester:
     """A folder with the manifest and the inner suite; runs record into a fresh $DRAWS_DIR each."""
     write_manifest(pytester.path, tests=FRAMEWORKS)
     pytester.makepyfile(test_draws=SUITE)
-    monkeypatch.delenv("PYTEST_XDIST_AUTO_NUM_WORKERS", raising=False)
     return pytester
 
 
 class Draws:
+    """What one run recorded: each test's draws by node id, and the order the tests ran in."""
+
     def __init__(self, folder: Path) -> None:
         self.by_test = {}
         for path in folder.iterdir():
@@ -158,12 +159,12 @@ class Draws:
         self.order = (folder / "order").read_text().split() if (folder / "order").exists() else []
 
 
-def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args: str, passed: int = len(NODEIDS),
-        subprocess: bool = False) -> tuple[Draws, pytest.RunResult]:
+def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args: str,
+        passed: int = len(NODEIDS)) -> tuple[Draws, pytest.RunResult]:
+    """An in-process run of the inner suite (pytest-xdist's workers are processes of their own)."""
     out = Path(pytester.mkdir(f"draws{len(list(pytester.path.glob('draws*')))}"))
     monkeypatch.setenv("DRAWS_DIR", str(out))
-    runner = pytester.runpytest_subprocess if subprocess else pytester.runpytest
-    result = runner(*INNER, *args)
+    result = pytester.runpytest(*INNER, *args)
     result.assert_outcomes(passed=passed)
     return Draws(out), result
 
