@@ -482,3 +482,24 @@ def test_the_example_of_the_docs_page_gives_what_the_page_shows(pytester: pytest
     result = pytester.runpytest(*INNER, *shlex.split(command)[2:])
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([header.strip(), *(line for line in shown if line != "...")])
+
+
+def test_the_rerun_command_quotes_node_ids_for_the_shell(pytester: pytest.Pytester, rng_sandbox: None) -> None:
+    write_manifest(pytester.path, tests=["python"])
+    pytester.makepyfile(test_ids="""
+import random, pytest
+
+@pytest.mark.parametrize("text", ["a b", "it's", "x::y"])
+def test_ids(text):
+    print("DRAW", random.random())
+    assert False
+""")
+    result = pytester.runpytest(*INNER, "-p", "no:randomly", "-s", f"--seedbridge-job={JOB}")
+    result.assert_outcomes(failed=3)
+    commands = re.findall(r"rerun alone with the same numbers: (.*)", result.stdout.str())
+    assert commands[0] == "pytest --seedbridge-job=tests 'test_ids.py::test_ids[a b]'"
+    draws = re.findall(r"DRAW (\S+)", result.stdout.str())
+    for command, draw in zip(commands, draws, strict=True):
+        rerun = pytester.runpytest(*INNER, "-s", *shlex.split(command)[1:])
+        rerun.assert_outcomes(failed=1)
+        assert re.findall(r"DRAW (\S+)", rerun.stdout.str()) == [draw]
