@@ -128,7 +128,7 @@ def set_state(state: Mapping[str, Any]) -> None:
         raise FrameworkError(f"numpy state: must be what seedbridge.numpy.get_state() returned ({exc})") from None
 
 
-def snippet(manifest: Manifest, job: str, **keys: object) -> str:
+def snippet(manifest: Manifest, job: str, /, **keys: object) -> str:
     """Standalone NumPy code: the legacy global seed and a Generator from the 128-bit derivation."""
     seed = _context.main_seed(manifest, job, keys, NAME)
     wide = manifest.seed_for(job, keys, bits=ENTROPY_BITS)

@@ -274,7 +274,7 @@ def set_model_state(model: Any, state: Mapping[str, Any]) -> None:
         variable.assign(np.asarray(values, dtype=variable.dtype))
 
 
-def snippet(manifest: Manifest, job: str, **keys: object) -> str:
+def snippet(manifest: Manifest, job: str, /, **keys: object) -> str:
     """Standalone TensorFlow 2 / Keras code that applies the job's seed and its profile's switch."""
     seed = _context.main_seed(manifest, job, keys, NAME)
     profile = manifest.job(job).profile

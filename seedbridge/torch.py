@@ -408,7 +408,7 @@ class SeededDataset:
         return f"SeededDataset({self.dataset!r}, job={self._stream.job!r}, epoch={self.epoch})"
 
 
-def snippet(manifest: Manifest, job: str, **keys: object) -> str:
+def snippet(manifest: Manifest, job: str, /, **keys: object) -> str:
     """Standalone PyTorch code that applies the job's seed and, for its profile, the determinism switches."""
     seed = _context.main_seed(manifest, job, keys, NAME)
     profile = manifest.job(job).profile
