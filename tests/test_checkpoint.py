@@ -48,7 +48,7 @@ def test_save_and_load_put_back_python_numpy_and_torch(seeded: seedbridge.Manife
     expected = _draws()
     state = seedbridge.load_rng_state(written)
     assert _draws() == expected
-    assert state.frameworks == ("python", "numpy", "torch")
+    assert {"python", "numpy", "torch"} <= set(state.frameworks)  # and any other target this process seeded
     assert (state.job, dict(state.keys), state.manifest_digest, state.derivation) == (
         "train", {}, seeded.digest(), 1)
 
@@ -154,7 +154,7 @@ def test_the_format_is_json_without_code(seeded: seedbridge.Manifest) -> None:
     """Format 1 as docs/checkpoints.md states it: magic, format, length, JSON body, SHA-256 line."""
     import hashlib
 
-    data = seedbridge.snapshot().to_bytes()
+    data = seedbridge.snapshot(["python", "numpy", "torch"]).to_bytes()
     magic, fmt, length, rest = data.split(b"\n", 3)
     body, digest_line = rest[: int(length)], rest[int(length):]
     assert (magic + b"\n", fmt) == (MAGIC, b"1")
