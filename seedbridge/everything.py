@@ -170,7 +170,10 @@ def _rank(rank: int | str | None) -> tuple[int | None, str | None]:
         value, source = _context.detect_rank()
         return value, source or "no rank variable set: rank 0"
     if isinstance(rank, str):
-        raise DerivationError(f"rank: must be None, a non-negative integer or 'auto', got {rank!r}")
+        # Decimal text is the key's own canonical form (keys are text; R's bridge passes every key as text).
+        if not (rank.isascii() and rank.isdigit()):
+            raise DerivationError(f"rank: must be None, a non-negative integer or 'auto', got {rank!r}")
+        return int(rank), "argument"
     return _context.check_index("rank", rank), "argument"
 
 

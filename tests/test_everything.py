@@ -237,6 +237,8 @@ def test_rank_none_int_and_auto(manifest: seedbridge.Manifest, monkeypatch: pyte
     assert (given.seed, given.keys, given.rank_source) == (manifest.seed("train", rank=2, fold=1),
                                                            {"fold": "1", "rank": "2"}, "argument")
     assert "rank 2 (argument)" in str(given).splitlines()[0]
+    as_text = seedbridge.seed_everything("train", manifest=manifest, frameworks=["python"], rank="2", fold=1)
+    assert as_text.seed == given.seed  # a key's text form, as R's bridge passes keys
     none_set = seedbridge.seed_everything("train", manifest=manifest, frameworks=["python"], rank="auto")
     assert (none_set.rank, none_set.rank_source) == (0, "no rank variable set: rank 0")
     # The first variable set wins, in the documented order.
