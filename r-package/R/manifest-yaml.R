@@ -18,53 +18,93 @@ manifest_schema <- function() {
     data <- yaml::read_yaml(path)
     # Patterns are written ^...$; PCRE's $ also matches before a final newline, \z does not
     # (Python uses fullmatch for the same reason).
-    data$patterns_z <- lapply(data$patterns, function(p) sub("\\$$", "\\\\z", p))
+    data$patterns_z <- lapply(data$patterns, end_anchor_z)
+    data$fields <- lapply(data$fields, prepare_spec)
     data$targets_max_dec <- vapply(data$targets, function(t) hex_to_dec(substring(t$max, 3L)), "")
     data$pin_max_hex <- strip_hex(substring(data$pin_max, 3L))
+    data$targets_max_hex <- vapply(data$targets, function(t) strip_hex(substring(t$max, 3L)), "")
+    data$plain_integer_max_hex <- sprintf("%x", as.integer(data$plain_integer_max))
     schema_cache$data <- data
   }
   schema_cache$data
 }
 
-# One-letter codes of the kinds in encoded scalars ("s12:train" is the text "train", node 12).
+end_anchor_z <- function(p) sub("\\$$", "\\\\z", p)
+
+# A field spec with its patterns anchored by \z and the keys that have cross checks listed.
+prepare_spec <- function(spec) {
+  if (!is.null(spec$pattern)) spec$pattern_z <- end_anchor_z(spec$pattern)
+  if (!is.null(spec$item)) spec$item <- prepare_spec(spec$item)
+  if (!is.null(spec$keys)) {
+    spec$keys <- lapply(spec$keys, prepare_spec)
+    cross <- vapply(spec$keys, function(k) !is.null(k$only_when) || !is.null(k$required_when) ||
+      !is.null(k$ranges_from), NA)
+    spec$cross_keys <- names(spec$keys)[cross]
+  }
+  spec
+}
+
+# The schema's line_break as bytes: splitting by bytes is linear, while PCRE in UTF-8 mode checks
+# the rest of the text again at each match (tests/testthat/test-manifest.R checks both agree).
+line_break_bytes <- "\r\n|[\r\n]|\xc2\x85|\xe2\x80[\xa8\xa9]"
+
+# One-letter codes of the kinds of encoded scalars.
 yaml_kind_codes <- c(str = "s", int = "i", float = "f", bool = "b", null = "n", timestamp = "t", na = "a",
-                unsupported = "u")
+                     unsupported = "u")
 yaml_code_kinds <- stats::setNames(names(yaml_kind_codes), yaml_kind_codes)
-encoded_prefix <- "^[sifbntau][0-9]+:"
+nonce_chars <- 16L
 
-# A tag starts a node, so its "!" follows the start of the text, a blank, a line break or a flow
-# indicator, never a letter or digit. Without such a "!", every node has a handler and mappings can
-# be read with character keys (as.named.list = TRUE), which R's yaml compares with strcmp. Otherwise
-# keys stay objects, which R's yaml compares with identical(): exact, but quadratic in the number of
-# keys of a mapping. The test is a bytewise over-approximation: a false alarm only costs speed.
+# Two ways to run yaml.load(), with the same result:
+#
+# - exact: every node gets a serial number, keys stay objects (as.named.list = FALSE), so R's yaml
+#   never finds two keys equal unless they are one aliased node, and a node with a tag seedbridge
+#   does not know stays bare. R's yaml compares keys with identical(), which is exact but quadratic
+#   in the number of keys of a mapping (seconds for 1000 jobs).
+# - fast: keys become names (as.named.list = TRUE), compared with strcmp. Text keys are their text;
+#   other scalars are "<nonce><code>:<text>", where the nonce comes from the SHA-256 of the file, so
+#   no text in the file can look like one. It is used only when the text has no tag (a bare node
+#   could not be told from text) and no plain "=" (YAML's default value, which R's yaml returns as
+#   bare "=", like the text "="), and its result is kept only when yaml.load() succeeds: any error
+#   (a repeated key, a merge key) makes the exact way run and report it.
+#
+# Both conditions are bytewise over-approximations: a false alarm only costs speed.
 tag_start <- "(^|[^A-Za-z0-9_.-])!"
+default_value <- "(^|[^A-Za-z0-9_.-])=($|[^A-Za-z0-9_.-])"
 
-yaml_handlers <- function(types, fast) {
+yaml_handlers <- function(types, fast, nonce) {
   n <- 0L
+  encode <- function(code, x) {
+    n <<- n + 1L
+    text <- if (is.character(x)) x else ""
+    out <- if (fast) paste0(nonce, code, ":", text) else paste0(nonce, code, n, ":", text)
+    oldClass(out) <- "sb_scalar" # the primitive: this runs once per node
+    out
+  }
   scalar <- function(code) {
     force(code)
-    function(x) {
-      n <<- n + 1L
-      if (!is.character(x)) code <- "u" # a scalar's type on a mapping or list
-      structure(paste0(code, n, ":", if (is.character(x)) x else ""), class = "sb_scalar")
-    }
+    function(x) encode(if (is.character(x)) code else "u", x) # "u": a scalar's type on a collection
   }
-  keys_of <- function(x) if (fast) names(x) else attr(x, "keys")
   collection <- function(kind) {
     force(kind)
     function(x) {
-      n <<- n + 1L
-      keys <- keys_of(x)
+      keys <- if (fast) names(x) else attr(x, "keys")
       # R cannot tell an empty mapping from an empty list; otherwise the shape must fit the type.
       fits <- is.list(x) && (!length(x) || (kind == "map") == !is.null(keys))
       if (!fits) {
-        return(structure(paste0("u", n, ":", if (is.character(x)) x else ""), class = "sb_scalar"))
+        return(encode("u", x))
       }
-      # The node number inside the payload keeps two mappings used as keys from comparing equal.
-      payload <- if (kind == "map") list(n, keys, unname(x)) else list(n, unname(x))
-      structure(list(payload), class = paste0("sb_", kind))
+      n <<- n + 1L
+      # The nonce and number lead the payload: a mapping or list used as a key becomes the name
+      # 'list("<nonce>", ...)' (fast) and two of them never compare equal (exact).
+      id <- if (fast) nonce else paste0(nonce, n)
+      out <- list(if (kind == "map") list(id, keys, x) else list(id, x))
+      oldClass(out) <- if (kind == "map") "sb_map" else "sb_seq"
+      out
     }
   }
+  # The fast way leaves text to R's yaml: a plain character is text there (nothing else is left
+  # bare), and text is most of a manifest's nodes.
+  if (fast) types <- types[types != "str"]
   lapply(types, function(kind) {
     if (kind %in% c("map", "seq")) collection(kind) else scalar(yaml_kind_codes[[kind]])
   })
@@ -82,7 +122,10 @@ check_manifest_text <- function(text, schema) {
   if (grepl(p$nul_escape, text, perl = TRUE, useBytes = TRUE)) {
     manifest_fatal("nul-character")
   }
-  lines <- strsplit(text, p$line_break, perl = TRUE)[[1L]]
+  if (!grepl("---|\\.\\.\\.", text, perl = TRUE, useBytes = TRUE)) {
+    return(invisible(NULL)) # no line can be a document marker
+  }
+  lines <- strsplit(text, line_break_bytes, perl = TRUE, useBytes = TRUE)[[1L]]
   marker <- grepl(p$document_marker, lines, perl = TRUE, useBytes = TRUE)
   starts <- which(marker & startsWith(lines, "---"))
   if (length(starts) > 1L) {
@@ -96,15 +139,40 @@ check_manifest_text <- function(text, schema) {
   invisible(NULL)
 }
 
-# The first document of `text` as nodes (NULL when there is none); signals sb_manifest_fatal.
+# The first document of `text` as nodes: list(tree (NULL when there is none), fast: how it was
+# read). Signals sb_manifest_fatal.
 read_yaml_nodes <- function(text, schema) {
   check_manifest_text(text, schema)
-  fast <- !grepl(tag_start, text, perl = TRUE, useBytes = TRUE)
-  handlers <- yaml_handlers(schema$yaml_types, fast)
+  nonce <- substr(digest::digest(text, algo = "sha256", serialize = FALSE), 1L, nonce_chars)
+  fast <- !grepl(tag_start, text, perl = TRUE, useBytes = TRUE) &&
+    !grepl(default_value, text, perl = TRUE, useBytes = TRUE)
+  if (fast) {
+    read <- load_yaml(text, schema, nonce, fast = TRUE)
+    if (is.null(read$error) && !read$undefined_alias) {
+      return(list(tree = read$tree, fast = TRUE))
+    }
+  }
+  read <- load_yaml(text, schema, nonce, fast = FALSE)
+  msg <- read$error
+  if (!is.null(msg)) {
+    if (startsWith(msg, "Illegal merge")) manifest_fatal("merge-key")
+    if (startsWith(msg, "Duplicate map key")) manifest_fatal("duplicate-alias-key")
+    if (startsWith(msg, "Invalid tag")) manifest_fatal("unsupported-tag")
+    manifest_fatal("yaml-syntax", problem = yaml_problem(msg))
+  }
+  if (read$undefined_alias) {
+    manifest_fatal("undefined-alias")
+  }
+  list(tree = read$tree, fast = FALSE)
+}
+
+# yaml.load() with seedbridge's handlers: list(tree, error message or NULL, undefined_alias).
+load_yaml <- function(text, schema, nonce, fast) {
   undefined_alias <- FALSE
   tree <- withCallingHandlers(
     tryCatch(
-      yaml::yaml.load(text, as.named.list = fast, handlers = handlers, eval.expr = FALSE),
+      yaml::yaml.load(text, as.named.list = fast, handlers = yaml_handlers(schema$yaml_types, fast, nonce),
+                      eval.expr = FALSE),
       error = function(e) e
     ),
     warning = function(w) {
@@ -112,17 +180,8 @@ read_yaml_nodes <- function(text, schema) {
       invokeRestart("muffleWarning")
     }
   )
-  if (inherits(tree, "error")) {
-    msg <- conditionMessage(tree)
-    if (startsWith(msg, "Illegal merge")) manifest_fatal("merge-key")
-    if (startsWith(msg, "Duplicate map key")) manifest_fatal("duplicate-alias-key")
-    if (startsWith(msg, "Invalid tag")) manifest_fatal("unsupported-tag")
-    manifest_fatal("yaml-syntax", problem = yaml_problem(msg))
-  }
-  if (undefined_alias) {
-    manifest_fatal("undefined-alias")
-  }
-  tree
+  failed <- inherits(tree, "error")
+  list(tree = if (!failed) tree, error = if (failed) conditionMessage(tree), undefined_alias = undefined_alias)
 }
 
 # libyaml's description of a syntax error, without R's yaml's "Parser error: ... at line 3,
@@ -135,55 +194,4 @@ yaml_problem <- function(msg) {
   sub(": #[0-9A-F]+ at [0-9]+$| at [0-9]+$", "", msg)
 }
 
-# -- nodes --------------------------------------------------------------------------------------
-#
-# A node is what yaml.load() returned: an encoded scalar (class sb_scalar), a mapping (sb_map) or
-# list (sb_seq) with its payload, the merge marker of R's yaml, or a bare value.
-
-node_kind <- function(x) {
-  if (inherits(x, "sb_scalar")) return(yaml_code_kinds[[substr(x, 1L, 1L)]])
-  if (inherits(x, "sb_map")) return("map")
-  if (inherits(x, "sb_seq")) return("seq")
-  if (inherits(x, "_yaml.merge_")) return("merge")
-  "unsupported"
-}
-
-node_text <- function(x) {
-  if (inherits(x, "sb_scalar")) return(sub(encoded_prefix, "", unclass(x)))
-  if (inherits(x, "_yaml.merge_")) return("<<")
-  if (is.character(x) && length(x) == 1L && !is.object(x)) return(x)
-  ""
-}
-
-# A node's kind, text and shape (scalar, map or seq).
-node_info <- function(x) {
-  kind <- node_kind(x)
-  shape <- if (kind %in% c("map", "seq")) kind else if (kind == "unsupported" && is.list(x)) "collection" else "scalar"
-  list(kind = kind, text = node_text(x), shape = shape)
-}
-
-# The entries of a mapping node: keys' kinds, texts and shapes, and the values.
-map_entries <- function(x) {
-  payload <- unclass(x)[[1L]]
-  keys <- payload[[2L]]
-  values <- payload[[3L]]
-  if (is.character(keys) || is.null(keys)) {
-    # Keys as names (as.named.list = TRUE): an encoded scalar, "list(...)" for a mapping or list
-    # used as a key, or the bare text of a scalar of a type seedbridge does not read ("=").
-    keys <- as.character(keys)
-    encoded <- grepl(encoded_prefix, keys, perl = TRUE)
-    kind <- ifelse(encoded, unname(yaml_code_kinds[substr(keys, 1L, 1L)]), "unsupported")
-    text <- ifelse(encoded, sub(encoded_prefix, "", keys, perl = TRUE), keys)
-    shape <- ifelse(encoded | !startsWith(keys, "list("), "scalar", "collection")
-    text[shape == "collection"] <- ""
-  } else {
-    info <- lapply(keys, node_info)
-    kind <- vapply(info, `[[`, "", "kind")
-    text <- vapply(info, `[[`, "", "text")
-    shape <- vapply(info, `[[`, "", "shape")
-  }
-  Encoding(text) <- "UTF-8"
-  list(kind = kind, text = text, shape = shape, values = values)
-}
-
-seq_items <- function(x) unclass(x)[[1L]][[2L]]
+encoded_text <- function(x) substring(x, regexpr(":", x, fixed = TRUE) + 1L)

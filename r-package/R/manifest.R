@@ -54,16 +54,17 @@ sb_manifest <- function(path = default_manifest_path()) {
   }
   schema <- manifest_schema()
   w <- new_walker(path, schema)
-  tree <- tryCatch(
+  read <- tryCatch(
     read_yaml_nodes(read_manifest_text(path, schema), schema),
     sb_manifest_fatal = function(e) e
   )
-  if (inherits(tree, "sb_manifest_fatal")) {
-    bad(w, "", tree$rule, .values = tree$details)
-  } else if (is.null(tree) || node_kind(tree) == "null") {
+  if (inherits(read, "sb_manifest_fatal")) {
+    bad(w, "", read$rule, .values = read$details)
+  } else if (is.null(read$tree) || nodes_info(list(read$tree), read$fast)$kind == "null") {
     bad(w, "", "empty")
   } else {
-    values <- walk_map(w, tree, "", "manifest")
+    w$fast <- read$fast
+    values <- walk_maps(w, list(read$tree), "", "", "manifest")[[1L]]
   }
   if (length(w$rules)) {
     manifest_abort(w)
@@ -114,10 +115,12 @@ read_manifest_text <- function(path, schema) {
 }
 
 manifest_abort <- function(w) {
-  location <- ifelse(nzchar(w$fields), paste0(w$where, " ", w$fields), w$where)
-  problems <- paste0(location, ": ", w$messages)
-  sb_abort(paste(problems, collapse = "\n"), "manifest_error", problems = problems, fields = w$fields,
-           rules = w$rules, messages = w$messages, path = w$where)
+  o <- order(w$orders, method = "radix") # the order of the Python walk
+  fields <- w$fields[o]
+  location <- ifelse(nzchar(fields), paste0(w$where, " ", fields), w$where)
+  problems <- paste0(location, ": ", w$messages[o])
+  sb_abort(paste(problems, collapse = "\n"), "manifest_error", problems = problems, fields = fields,
+           rules = w$rules[o], messages = w$messages[o], path = w$where)
 }
 
 #' @export
@@ -137,15 +140,14 @@ print.seedbridge_manifest <- function(x, ...) {
 
 build_manifest <- function(values, path) {
   root <- values$root
-  jobs <- lapply(values$jobs, function(entry) {
-    job <- entry$job
+  jobs <- Map(function(name, job) {
     kinds <- r_default_kinds
     if (length(job$r)) kinds[names(job$r)] <- unlist(job$r)
-    list(name = entry$name, seed = job$seed, frameworks = job$frameworks %||% character(),
+    list(name = name, seed = job$seed, frameworks = job$frameworks %||% character(),
          profile = job$profile %||% "seeded", description = job$description, r = kinds,
          caffe = job$caffe %||% list())
-  })
-  names(jobs) <- vapply(values$jobs, `[[`, "", "name")
+  }, values$jobs$names, values$jobs$jobs)
+  names(jobs) <- values$jobs$names
   structure(
     list(path = path, schema = as.integer(values$seedbridge), derivation = as.integer(values$derivation),
          root = list(entropy = root$entropy, source = root$source %||% "explicit", env = root$env,
@@ -231,6 +233,14 @@ join_field <- function(base, key, known = FALSE) {
   if (nzchar(base)) paste0(base, ".", shown) else shown
 }
 
+# join_field() of many keys at once.
+join_fields <- function(base, keys) {
+  shown <- keys
+  quoted <- !grepl("^[A-Za-z0-9_-]+\\z", keys, perl = TRUE, useBytes = TRUE)
+  shown[quoted] <- vapply(keys[quoted], quote_text, "", USE.NAMES = FALSE)
+  if (nzchar(base)) paste0(base, ".", shown) else shown
+}
+
 # Edit distance counting a swap of two neighbours as one edit (optimal string alignment).
 osa_distance <- function(a, b) {
   a <- utf8ToInt(a)
@@ -264,11 +274,17 @@ suggest <- function(key, choices) {
 }
 
 # -- the walk -----------------------------------------------------------------------------------
+#
+# The walk is columnar: each check runs once on all the nodes a field has (one per job, say), so a
+# 1000-job manifest costs a few vectorised calls per field rather than thousands of R calls. Every
+# problem carries a sort key built like the path of the Python walk (_validate.py), so sorting puts
+# them in the order Python reports them: in a mapping, first its keys' problems in document order,
+# then each schema key's value in schema order, then the checks across keys.
 
-invalid <- structure(list(), class = "sb_invalid")
-is_invalid <- function(x) inherits(x, "sb_invalid")
+# A sort key segment: fixed width, so that keys sort like paths.
+seg <- function(i) sprintf("%07d", i)
 
-# Collects every problem: field, rule id and message.
+# Collects every problem: field, rule id, message and sort key.
 new_walker <- function(where, schema) {
   w <- new.env(parent = emptyenv())
   w$where <- where
@@ -276,199 +292,382 @@ new_walker <- function(where, schema) {
   w$fields <- character()
   w$rules <- character()
   w$messages <- character()
+  w$orders <- character()
+  w$fast <- FALSE # how the YAML was read (read_yaml_nodes)
   w
 }
 
-bad <- function(w, field, rule, ..., .values = list(...)) {
+bad <- function(w, field, rule, order = "", ..., .values = list(...)) {
   k <- length(w$rules) + 1L
   w$fields[[k]] <- field
   w$rules[[k]] <- rule
+  w$orders[[k]] <- order
   w$messages[[k]] <- format_rule(w$schema$rules[[rule]], .values)
   invisible(NULL)
 }
 
-walk_value <- function(w, x, field, spec) {
+# The kind, text and shape of each node (scalar, map, seq, or collection for a bare mapping or
+# list): text (any plain character read the fast way), an encoded scalar (sb_scalar),
+# a mapping (sb_map) or list (sb_seq) with its payload, the merge marker of R's yaml, or a bare
+# value of a type seedbridge does not read (manifest-yaml.R).
+nodes_info <- function(nodes, fast) {
+  n <- length(nodes)
+  cls <- vapply(nodes, class, "", USE.NAMES = FALSE) # the primitive: the first class, or the type
+  kind <- rep("unsupported", n)
+  text <- rep("", n)
+  shape <- rep("scalar", n)
+  is_str <- fast & cls == "character"
+  kind[is_str] <- "str"
+  text[is_str] <- unlist(nodes[is_str], use.names = FALSE)
+  encoded <- cls == "sb_scalar"
+  if (any(encoded)) {
+    codes <- unlist(nodes[encoded], use.names = FALSE)
+    kind[encoded] <- yaml_code_kinds[substr(codes, nonce_chars + 1L, nonce_chars + 1L)]
+    text[encoded] <- encoded_text(codes)
+  }
+  for (k in c("map", "seq")) {
+    kind[cls == paste0("sb_", k)] <- k
+    shape[cls == paste0("sb_", k)] <- k
+  }
+  kind[cls == "_yaml.merge_"] <- "merge"
+  text[cls == "_yaml.merge_"] <- "<<"
+  for (i in which(cls %in% c("character", "list") & !is_str)) { # bare
+    x <- nodes[[i]]
+    if (is.list(x)) shape[[i]] <- "collection" else if (is.character(x) && length(x) == 1L) text[[i]] <- x
+  }
+  Encoding(text) <- "UTF-8"
+  list(kind = unname(kind), text = text, shape = shape)
+}
+
+# The entries of the mappings `maps`, one row each: owner (index into maps), key kind, text and
+# shape, and the value node.
+map_rows <- function(maps) {
+  payloads <- lapply(maps, function(m) unclass(m)[[1L]])
+  values <- unlist(lapply(payloads, `[[`, 3L), recursive = FALSE, use.names = FALSE)
+  owner <- rep(seq_along(maps), vapply(payloads, function(p) length(p[[3L]]), 0L))
+  keys <- lapply(payloads, `[[`, 2L)
+  if (all(vapply(keys, function(k) is.null(k) || is.character(k), NA))) {
+    # Names (the fast way): text, an encoded scalar, or 'list("<nonce>...' for a mapping or list.
+    keys <- unlist(keys, use.names = FALSE) %||% character()
+    n <- length(keys)
+    info <- list(kind = rep("str", n), text = keys, shape = rep("scalar", n))
+    if (n) {
+      nonce <- substr(payloads[[1L]][[1L]], 1L, nonce_chars)
+      encoded <- startsWith(keys, nonce)
+      info$kind[encoded] <- yaml_code_kinds[substr(keys[encoded], nonce_chars + 1L, nonce_chars + 1L)]
+      info$text[encoded] <- encoded_text(keys[encoded])
+      collection <- startsWith(keys, paste0("list(\"", nonce))
+      info$kind[collection] <- "unsupported"
+      info$text[collection] <- ""
+      info$shape[collection] <- "collection"
+      Encoding(info$text) <- "UTF-8"
+    }
+  } else {
+    info <- nodes_info(unlist(keys, recursive = FALSE, use.names = FALSE), fast = FALSE)
+  }
+  list(owner = owner, kind = unname(info$kind), text = info$text, shape = info$shape, values = values)
+}
+
+# The items of the lists `seqs`, one row each: owner (index into seqs) and the item node.
+seq_rows <- function(seqs) {
+  items <- lapply(seqs, function(s) unclass(s)[[1L]][[2L]])
+  list(owner = rep(seq_along(seqs), lengths(items)),
+       values = unlist(items, recursive = FALSE, use.names = FALSE))
+}
+
+fields_for <- function(base, key) if (length(base) && nzchar(base[[1L]])) paste0(base, ".", key) else rep(key, length(base))
+
+# The problem of a key that is not text, for row i.
+key_not_text <- function(w, rows, i, field, order) {
+  info <- list(kind = rows$kind[[i]], text = rows$text[[i]], shape = rows$shape[[i]])
+  if (info$shape == "scalar") {
+    bad(w, join_field(field, info$text), "key-not-text", order, got = describe_node(info), hint = quote_hint(info))
+  } else {
+    bad(w, if (nzchar(field)) field else "(top level)", "key-not-text", order, got = "a mapping or list", hint = "")
+  }
+}
+
+# Walks `nodes` (a list) with `spec`; `fields` and `orders` give each node's path and sort key.
+# Returns one value per node, NULL where a problem was found.
+walk_nodes <- function(w, nodes, fields, orders, spec) {
+  if (!length(nodes)) {
+    return(list())
+  }
   switch(spec$type,
-    map = walk_map(w, x, field, spec$spec),
-    jobs = walk_jobs(w, x, field, spec),
-    text = check_text(w, node_info(x), field, spec),
-    name = check_name(w, node_info(x), field, spec),
-    integer = check_integer(w, node_info(x), field, spec),
-    pin = check_pin(w, node_info(x), field),
-    entropy = check_entropy(w, node_info(x), field),
-    timestamp = check_timestamp(w, node_info(x), field),
-    list = check_list(w, x, field, spec)
+    map = walk_maps(w, nodes, fields, orders, spec$spec),
+    jobs = walk_jobs(w, nodes, fields, orders, spec),
+    list = walk_lists(w, nodes, fields, orders, spec),
+    check_scalars(w, nodes_info(nodes, w$fast), fields, orders, spec)
   )
 }
 
-# A scalar key is named in the path; a mapping or list used as a key is not (with keys read as
-# names, R's yaml cannot tell which of the two it was).
-key_not_text <- function(w, e, i, field) {
-  info <- list(kind = e$kind[[i]], text = e$text[[i]], shape = e$shape[[i]])
-  if (info$shape == "scalar") {
-    bad(w, join_field(field, info$text), "key-not-text", got = describe_node(info), hint = quote_hint(info))
-  } else {
-    bad(w, if (nzchar(field)) field else "(top level)", "key-not-text", got = "a mapping or list", hint = "")
-  }
-}
-
-walk_map <- function(w, x, field, spec_name) {
+walk_maps <- function(w, nodes, fields, orders, spec_name) {
   spec <- w$schema$fields[[spec_name]]
-  kind <- node_kind(x)
-  if (kind == "null" && isTRUE(spec$null_is_empty)) {
-    return(list())
+  n <- length(nodes)
+  info <- nodes_info(nodes, w$fast)
+  out <- vector("list", n)
+  empty <- info$kind == "null" & isTRUE(spec$null_is_empty)
+  out[empty] <- list(list())
+  for (i in which(info$kind != "map" & !empty)) {
+    bad(w, if (nzchar(fields[[i]])) fields[[i]] else "(top level)", "not-mapping", orders[[i]],
+        got = describe_node(lapply(info, `[[`, i)))
   }
-  if (kind != "map") {
-    bad(w, if (nzchar(field)) field else "(top level)", "not-mapping", got = describe_node(node_info(x)))
-    return(invalid)
+  maps <- which(info$kind == "map")
+  if (!length(maps)) {
+    return(out)
   }
   keys <- spec$keys
   key_names <- names(keys)
-  e <- map_entries(x)
-  text_key <- e$kind == "str"
+  rows <- map_rows(nodes[maps])
+  rfield <- fields[maps][rows$owner]
+  rorder <- orders[maps][rows$owner]
+  text_key <- rows$kind == "str"
+  index <- match(rows$text, key_names)
+  index[!text_key] <- NA_integer_
   repeated <- rep(FALSE, length(text_key))
-  repeated[text_key] <- duplicated(e$text[text_key])
-  present <- list()
-  for (i in seq_along(text_key)) {
+  repeated[text_key] <- duplicated(data.frame(rows$owner, rows$text)[text_key, ])
+  row_number <- seq_along(rows$owner) - match(rows$owner, rows$owner) + 1L # rows come grouped by owner
+  for (i in which(!text_key | repeated | is.na(index))) {
+    order <- paste0(rorder[[i]], seg(0L), seg(row_number[[i]]))
     if (!text_key[[i]]) {
-      key_not_text(w, e, i, field)
-      next
-    }
-    key <- e$text[[i]]
-    known <- key %in% key_names
-    kfield <- join_field(field, key, known)
-    if (repeated[[i]]) {
-      bad(w, kfield, "duplicate-key")
-    } else if (!known) {
-      bad(w, kfield, "unknown-key", hint = suggest(key, key_names), allowed = paste(key_names, collapse = ", "))
+      key_not_text(w, rows, i, rfield[[i]], order)
+    } else if (repeated[[i]]) {
+      bad(w, join_field(rfield[[i]], rows$text[[i]], !is.na(index[[i]])), "duplicate-key", order)
     } else {
-      present[[key]] <- i
+      bad(w, join_field(rfield[[i]], rows$text[[i]]), "unknown-key", order,
+          hint = suggest(rows$text[[i]], key_names), allowed = paste(key_names, collapse = ", "))
     }
   }
-  out <- list()
-  for (key in key_names) {
-    kfield <- join_field(field, key, TRUE)
-    if (!is.null(present[[key]])) {
-      value <- walk_value(w, e$values[[present[[key]]]], kfield, keys[[key]])
-      if (!is_invalid(value)) out[[key]] <- value
-    } else if (isTRUE(keys[[key]]$required)) {
-      bad(w, kfield, "missing-key")
+  ok <- which(text_key & !repeated & !is.na(index))
+  # present[m, k]: the row of schema key k in map m, NA when absent.
+  present <- matrix(NA_integer_, length(maps), length(key_names), dimnames = list(NULL, key_names))
+  present[cbind(rows$owner[ok], index[ok])] <- ok
+  values <- rep(list(list()), length(maps))
+  for (k in seq_along(key_names)) {
+    key <- key_names[[k]]
+    kfields <- fields_for(fields[maps], key)
+    korders <- paste0(orders[maps], seg(1L), seg(k))
+    has <- which(!is.na(present[, k]))
+    got <- walk_nodes(w, rows$values[present[has, k]], kfields[has], korders[has], keys[[key]])
+    for (j in seq_along(has)) {
+      if (!is.null(got[[j]])) values[[has[[j]]]][[key]] <- got[[j]]
+    }
+    if (isTRUE(keys[[key]]$required)) {
+      for (m in which(is.na(present[, k]))) bad(w, kfields[[m]], "missing-key", korders[[m]])
     }
   }
-  cross_checks(w, field, keys, present, out)
+  for (key in spec$cross_keys) {
+    cross_checks(w, key, keys, present, values, fields[maps], paste0(orders[maps], seg(2L),
+                                                                      seg(match(key, key_names))))
+  }
+  out[maps] <- values
   out
 }
 
-cross_checks <- function(w, field, keys, present, out) {
-  for (key in names(keys)) {
-    kspec <- keys[[key]]
-    kfield <- join_field(field, key, TRUE)
-    for (rule in c("only-when", "required-when")) {
-      cond <- kspec[[sub("-", "_", rule)]]
-      if (is.null(cond)) next
-      other <- cond$key
-      if (!is.null(present[[other]]) && is.null(out[[other]])) next # the other field is wrong already
-      actual <- out[[other]] %||% keys[[other]]$default
-      if (rule == "only-when" && !is.null(present[[key]]) && !identical(actual, cond$value)) {
-        bad(w, kfield, rule, other = other, required = cond$value, actual = actual)
+# The checks across keys of one schema key, in every map: only_when, required_when, ranges_from.
+cross_checks <- function(w, key, keys, present, values, fields, orders) {
+  kspec <- keys[[key]]
+  kfields <- fields_for(fields, key)
+  for (rule in c("only-when", "required-when")) {
+    cond <- kspec[[if (rule == "only-when") "only_when" else "required_when"]]
+    if (is.null(cond)) next
+    other <- cond$key
+    for (m in seq_along(values)) {
+      if (!is.na(present[m, other]) && is.null(values[[m]][[other]])) next # the other field is wrong already
+      actual <- values[[m]][[other]] %||% keys[[other]]$default
+      order <- paste0(orders[[m]], seg(if (rule == "only-when") 0L else 1L))
+      if (rule == "only-when" && !is.na(present[m, key]) && !identical(actual, cond$value)) {
+        bad(w, kfields[[m]], rule, order, other = other, required = cond$value, actual = actual)
       }
-      if (rule == "required-when" && is.null(present[[key]]) && identical(actual, cond$value)) {
-        bad(w, kfield, rule, other = other, value = cond$value)
+      if (rule == "required-when" && is.na(present[m, key]) && identical(actual, cond$value)) {
+        bad(w, kfields[[m]], rule, order, other = other, value = cond$value)
       }
     }
-    source <- kspec$ranges_from
-    if (!is.null(source) && !is.null(out[[key]]) && !is.null(out[[source]])) {
-      pin <- strip_hex(substring(out[[key]], 3L))
-      for (target in out[[source]]) {
-        top <- w$schema$targets[[target]]$max
-        if (!is.null(top) && hex_greater(pin, strip_hex(substring(top, 3L)))) {
-          bad(w, kfield, "pin-out-of-range", max = w$schema$targets_max_dec[[target]], target = target,
-              value = hex_to_dec(pin))
-        }
+  }
+  source <- kspec$ranges_from
+  if (is.null(source)) {
+    return(invisible(NULL))
+  }
+  pins <- vapply(values, function(v) v[[key]] %||% "", "")
+  # Every target takes at least 31 bits (8 hex digits): a shorter pin fits them all.
+  for (m in which(nchar(pins) > 9L)) {
+    pin <- substring(pins[[m]], 3L)
+    targets <- values[[m]][[source]]
+    for (t in seq_along(targets)) {
+      top <- w$schema$targets_max_hex[targets[[t]]]
+      if (!is.na(top) && hex_greater(pin, top)) {
+        bad(w, kfields[[m]], "pin-out-of-range", paste0(orders[[m]], seg(2L), seg(t)),
+            max = w$schema$targets_max_dec[[targets[[t]]]], target = targets[[t]], value = hex_to_dec(pin))
       }
     }
   }
 }
 
-walk_jobs <- function(w, x, field, spec) {
-  kind <- node_kind(x)
-  if (kind == "null") {
+walk_jobs <- function(w, nodes, fields, orders, spec) {
+  # The schema has one jobs mapping; this walks each given (one).
+  lapply(seq_along(nodes), function(i) walk_one_jobs(w, nodes[[i]], fields[[i]], orders[[i]], spec))
+}
+
+walk_one_jobs <- function(w, x, field, order, spec) {
+  info <- lapply(nodes_info(list(x), w$fast), `[[`, 1L)
+  if (info$kind == "null") {
     return(list()) # `jobs:` with nothing under it: no jobs yet
   }
-  if (kind != "map") {
-    bad(w, field, "not-mapping", got = describe_node(node_info(x)))
-    return(invalid)
+  if (info$kind != "map") {
+    bad(w, field, "not-mapping", order, got = describe_node(info))
+    return(NULL)
   }
-  e <- map_entries(x)
-  text_key <- e$kind == "str"
-  repeated <- rep(FALSE, length(text_key))
-  repeated[text_key] <- duplicated(e$text[text_key])
-  control <- rep(FALSE, length(text_key))
-  control[text_key] <- grepl(w$schema$patterns$control, e$text[text_key], perl = TRUE)
-  jobs <- vector("list", length(text_key))
-  for (i in seq_along(text_key)) {
+  rows <- map_rows(list(x))
+  n <- length(rows$kind)
+  text_key <- rows$kind == "str"
+  repeated <- rep(FALSE, n)
+  repeated[text_key] <- duplicated(rows$text[text_key])
+  control <- rep(FALSE, n)
+  control[text_key] <- grepl(w$schema$patterns$control, rows$text[text_key], perl = TRUE)
+  named <- text_key & !repeated & nzchar(rows$text) & !control
+  fields <- rep(field, n)
+  fields[text_key] <- join_fields(field, rows$text[text_key])
+  orders <- paste0(order, seg(seq_len(n)))
+  for (i in which(!named)) {
     if (!text_key[[i]]) {
-      key_not_text(w, e, i, field)
-      next
+      key_not_text(w, rows, i, field, paste0(orders[[i]], seg(0L)))
+    } else if (repeated[[i]]) {
+      bad(w, fields[[i]], "duplicate-key", paste0(orders[[i]], seg(0L)))
+    } else if (!nzchar(rows$text[[i]])) {
+      bad(w, fields[[i]], "empty-text", paste0(orders[[i]], seg(0L)))
+    } else {
+      bad(w, fields[[i]], "control-character", paste0(orders[[i]], seg(0L)), value = quote_text(rows$text[[i]]))
     }
-    name <- e$text[[i]]
-    kfield <- join_field(field, name)
-    if (repeated[[i]]) {
-      bad(w, kfield, "duplicate-key")
-      next
-    }
-    if (!nzchar(name)) {
-      bad(w, kfield, "empty-text")
-      next
-    }
-    if (control[[i]]) {
-      bad(w, kfield, "control-character", value = quote_text(name))
-      next
-    }
-    job <- walk_map(w, e$values[[i]], kfield, spec$spec)
-    if (!is_invalid(job)) jobs[[i]] <- list(name = name, job = job)
   }
-  Filter(Negate(is.null), jobs)
+  keep <- which(named)
+  jobs <- walk_maps(w, rows$values[keep], fields[keep], paste0(orders[keep], seg(1L)), spec$spec)
+  valid <- !vapply(jobs, is.null, NA)
+  list(names = rows$text[keep][valid], jobs = jobs[valid])
+}
+
+walk_lists <- function(w, nodes, fields, orders, spec) {
+  info <- nodes_info(nodes, w$fast)
+  out <- vector("list", length(nodes))
+  for (i in which(info$kind != "seq")) {
+    bad(w, fields[[i]], "not-list", orders[[i]], example = spec$example, got = describe_node(lapply(info, `[[`, i)))
+  }
+  seqs <- which(info$kind == "seq")
+  if (!length(seqs)) {
+    return(out)
+  }
+  rows <- seq_rows(nodes[seqs])
+  item_number <- seq_along(rows$owner) - match(rows$owner, rows$owner) + 1L
+  got <- walk_nodes(w, rows$values, fields[seqs][rows$owner], paste0(orders[seqs][rows$owner], seg(item_number)),
+                    spec$item)
+  good <- !vapply(got, is.null, NA)
+  texts <- rep("", length(got))
+  texts[good] <- unlist(got[good], use.names = FALSE)
+  if (isTRUE(spec$unique)) {
+    again <- good
+    again[good] <- duplicated(data.frame(rows$owner, texts)[good, ])
+    for (i in which(again)) {
+      bad(w, fields[seqs][rows$owner[[i]]], "duplicate-item", paste0(orders[seqs][rows$owner[[i]]], seg(item_number[[i]])),
+          value = quote_text(texts[[i]]))
+    }
+    good <- good & !again
+  }
+  lists <- split(texts[good], factor(rows$owner[good], levels = seq_along(seqs)))
+  out[seqs] <- lapply(unname(lists), as.character)
+  out
 }
 
 # -- scalars ------------------------------------------------------------------------------------
 
-check_text <- function(w, info, field, spec) {
-  if (info$kind != "str") {
-    bad(w, field, "not-text", got = describe_node(info), hint = quote_hint(info))
-    return(invalid)
-  }
+# Checks scalar nodes (`info` from nodes_info) with a scalar spec; one value (or NULL) each.
+check_scalars <- function(w, info, fields, orders, spec) {
+  n <- length(info$kind)
+  out <- vector("list", n)
+  problem <- function(i, rule, ...) bad(w, fields[[i]], rule, orders[[i]], ...)
+  one <- function(i) lapply(info, `[[`, i)
+  p <- w$schema$patterns_z
+  kind <- info$kind
   text <- info$text
-  if (!is.null(spec$one_of) && !(text %in% spec$one_of)) {
-    bad(w, field, "not-one-of", choices = paste(spec$one_of, collapse = ", "), value = quote_text(text))
-    return(invalid)
+  type <- spec$type
+  if (type %in% c("text", "name")) {
+    ok <- kind == "str"
+    for (i in which(!ok)) problem(i, "not-text", got = describe_node(one(i)), hint = quote_hint(one(i)))
+    if (!is.null(spec$one_of)) {
+      wrong <- ok & !(text %in% spec$one_of)
+      for (i in which(wrong)) {
+        problem(i, "not-one-of", choices = paste(spec$one_of, collapse = ", "), value = quote_text(text[[i]]))
+      }
+      ok <- ok & !wrong
+    }
+    if (!is.null(spec$pattern_z)) {
+      wrong <- ok & !grepl(spec$pattern_z, text, perl = TRUE, useBytes = TRUE)
+      for (i in which(wrong)) problem(i, spec$pattern_rule, value = quote_text(text[[i]]))
+      ok <- ok & !wrong
+    }
+    if (type == "name") {
+      empty <- ok & !nzchar(text)
+      for (i in which(empty)) problem(i, "empty-text")
+      control <- ok & !empty & grepl(w$schema$patterns$control, text, perl = TRUE)
+      for (i in which(control)) problem(i, "control-character", value = quote_text(text[[i]]))
+      ok <- ok & !empty & !control
+    }
+    out[ok] <- as.list(text[ok])
+    return(out)
   }
-  if (!is.null(spec$pattern) && !grepl(sub("\\$$", "\\\\z", spec$pattern), text, perl = TRUE, useBytes = TRUE)) {
-    bad(w, field, spec$pattern_rule, value = quote_text(text))
-    return(invalid)
+  if (type == "entropy") {
+    ok <- kind == "str" & grepl(p$entropy, text, perl = TRUE, useBytes = TRUE)
+    for (i in which(!ok)) problem(i, "entropy-format", got = describe_node(one(i)))
+    out[ok] <- as.list(paste0("0x", vapply(substring(text[ok], 3L), strip_hex, "")))
+    return(out)
   }
-  text
-}
-
-check_name <- function(w, info, field, spec) {
-  text <- check_text(w, info, field, spec)
-  if (is_invalid(text)) {
-    return(invalid)
+  if (type == "timestamp") {
+    ok <- kind %in% c("str", "timestamp")
+    ok[ok] <- vapply(text[ok], valid_timestamp, NA, pattern = p$timestamp, USE.NAMES = FALSE)
+    for (i in which(!ok)) problem(i, "bad-timestamp", got = describe_node(one(i)))
+    out[ok] <- as.list(text[ok])
+    return(out)
   }
-  if (!nzchar(text)) {
-    bad(w, field, "empty-text")
-    return(invalid)
+  # integer and pin: a YAML integer in decimal or 0x hex (a pin may also be such text).
+  int_ok <- kind == "int" & (grepl(p$decimal, text, perl = TRUE, useBytes = TRUE) |
+    grepl(p$hex, text, perl = TRUE, useBytes = TRUE))
+  text_ok <- type == "pin" & kind == "str" & grepl(p$text_integer, text, perl = TRUE, useBytes = TRUE)
+  for (i in which(!int_ok & !text_ok)) {
+    hint <- if (kind[[i]] == "int") "; write it in plain decimal" else ""
+    problem(i, "not-integer", got = describe_node(one(i)), hint = hint)
   }
-  if (grepl(w$schema$patterns$control, text, perl = TRUE)) {
-    bad(w, field, "control-character", value = quote_text(text))
-    return(invalid)
+  # The usual case at once: a plain decimal of at most 9 digits, below every limit.
+  small <- int_ok & nchar(text) <= 9L & !grepl("[^0-9]", text, perl = TRUE, useBytes = TRUE)
+  if (type == "pin") {
+    out[small] <- as.list(sprintf("0x%x", as.integer(text[small])))
+  } else {
+    small <- small & as.integer(ifelse(small, text, "0")) %in% spec$one_of
+    out[small] <- as.list(as.integer(text[small]))
   }
-  text
+  for (i in which((int_ok | text_ok) & !small)) {
+    value <- parse_integer_text(text[[i]])
+    if (type == "integer") {
+      if (!is.null(value) && !value$negative && value$hex %in% sprintf("%x", as.integer(spec$one_of))) {
+        out[[i]] <- strtoi(value$hex, 16L)
+      } else {
+        problem(i, "not-one-of", choices = paste(spec$one_of, collapse = ", "), value = clip_text(text[[i]]))
+      }
+    } else if (is.null(value) || value$negative || hex_greater(value$hex, w$schema$pin_max_hex)) {
+      problem(i, "seed-out-of-range", value = clip_text(text[[i]]))
+    } else if (int_ok[[i]] && hex_greater(value$hex, w$schema$plain_integer_max_hex)) {
+      problem(i, "wide-integer", max = format(w$schema$plain_integer_max, scientific = FALSE),
+              hex = paste0("0x", value$hex), value = clip_text(text[[i]]))
+    } else {
+      out[[i]] <- paste0("0x", value$hex)
+    }
+  }
+  out
 }
 
 # Decimal or 0x hex text (sign allowed) as list(negative, hex); NULL past 40 digits, which is out
 # of every range (and keeps a 5000-digit number from costing anything).
 parse_integer_text <- function(text) {
+  if (nchar(text) <= 9L && !grepl("[^0-9]", text, perl = TRUE)) {
+    return(list(negative = FALSE, hex = sprintf("%x", as.integer(text)))) # the usual case, quickly
+  }
   body <- sub("^[-+]", "", text)
   hexa <- startsWith(body, "0x")
   digits <- sub("^0+", "", if (hexa) substring(body, 3L) else body)
@@ -495,65 +694,6 @@ hex_greater <- function(a, b) {
   length(differ) > 0L && va[[differ[[1L]]]] > vb[[differ[[1L]]]]
 }
 
-integer_of <- function(w, info, field) {
-  p <- w$schema$patterns_z
-  ok <- info$kind == "int" && (grepl(p$decimal, info$text, perl = TRUE, useBytes = TRUE) ||
-    grepl(p$hex, info$text, perl = TRUE, useBytes = TRUE))
-  if (!ok) {
-    bad(w, field, "not-integer", got = describe_node(info),
-        hint = if (info$kind == "int") "; write it in plain decimal" else "")
-    return(invalid)
-  }
-  parse_integer_text(info$text)
-}
-
-check_integer <- function(w, info, field, spec) {
-  value <- integer_of(w, info, field)
-  if (is_invalid(value)) {
-    return(invalid)
-  }
-  allowed <- !is.null(value) && !value$negative && value$hex %in% sprintf("%x", as.integer(spec$one_of))
-  if (!allowed) {
-    bad(w, field, "not-one-of", choices = paste(spec$one_of, collapse = ", "), value = clip_text(info$text))
-    return(invalid)
-  }
-  strtoi(value$hex, 16L)
-}
-
-check_pin <- function(w, info, field) {
-  schema <- w$schema
-  if (info$kind == "str") {
-    if (!grepl(schema$patterns_z$text_integer, info$text, perl = TRUE, useBytes = TRUE)) {
-      bad(w, field, "not-integer", got = describe_node(info), hint = "")
-      return(invalid)
-    }
-    value <- parse_integer_text(info$text)
-  } else {
-    value <- integer_of(w, info, field)
-    if (is_invalid(value)) {
-      return(invalid)
-    }
-  }
-  if (is.null(value) || value$negative || hex_greater(value$hex, schema$pin_max_hex)) {
-    bad(w, field, "seed-out-of-range", value = clip_text(info$text))
-    return(invalid)
-  }
-  if (info$kind == "int" && hex_greater(value$hex, sprintf("%x", as.integer(schema$plain_integer_max)))) {
-    bad(w, field, "wide-integer", max = format(schema$plain_integer_max, scientific = FALSE),
-        hex = paste0("0x", value$hex), value = clip_text(info$text))
-    return(invalid)
-  }
-  paste0("0x", value$hex)
-}
-
-check_entropy <- function(w, info, field) {
-  if (info$kind == "str" && grepl(w$schema$patterns_z$entropy, info$text, perl = TRUE, useBytes = TRUE)) {
-    return(paste0("0x", strip_hex(substring(info$text, 3L))))
-  }
-  bad(w, field, "entropy-format", got = describe_node(info))
-  invalid
-}
-
 # ISO 8601 date or date and time (2026-11-26, 2026-11-26T08:00:00Z) on a real calendar day.
 valid_timestamp <- function(text, pattern) {
   m <- regmatches(text, regexec(pattern, text, perl = TRUE))[[1L]]
@@ -573,32 +713,6 @@ valid_timestamp <- function(text, pattern) {
     return(FALSE)
   }
   !(nzchar(m[[11L]]) && (g[[10L]] > 23L || g[[11L]] > 59L))
-}
-
-check_timestamp <- function(w, info, field) {
-  if (info$kind %in% c("str", "timestamp") && valid_timestamp(info$text, w$schema$patterns_z$timestamp)) {
-    return(info$text)
-  }
-  bad(w, field, "bad-timestamp", got = describe_node(info))
-  invalid
-}
-
-check_list <- function(w, x, field, spec) {
-  if (node_kind(x) != "seq") {
-    bad(w, field, "not-list", example = spec$example, got = describe_node(node_info(x)))
-    return(invalid)
-  }
-  out <- character()
-  for (item in seq_items(x)) {
-    value <- walk_value(w, item, field, spec$item)
-    if (is_invalid(value)) next
-    if (isTRUE(spec$unique) && value %in% out) {
-      bad(w, field, "duplicate-item", value = quote_text(value))
-      next
-    }
-    out <- c(out, value)
-  }
-  out
 }
 
 # -- jobs ---------------------------------------------------------------------------------------
