@@ -18,6 +18,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD := build
 R_SRC := $(shell find r-package -type f -not -path '*/.Rcheck/*' 2>/dev/null)
 GOLDEN := $(CURDIR)/tests/golden/derivation-v1.json
+CONFORMANCE := $(CURDIR)/tests/conformance
 
 .PHONY: help setup r-setup demo test pytest r-check docs lint bench clean
 
@@ -69,7 +70,8 @@ pytest:
 r-check: $(BUILD)/r-package.installed
 	rm -rf $(BUILD)/r && mkdir -p $(BUILD)/r
 	cd $(BUILD)/r && R CMD build --no-manual ../../r-package >build.log 2>&1 || { cat build.log; exit 1; }
-	cd $(BUILD)/r && SEEDBRIDGE_GOLDEN=$(GOLDEN) _R_CHECK_FORCE_SUGGESTS_=false _R_CHECK_CRAN_INCOMING_=false \
+	cd $(BUILD)/r && SEEDBRIDGE_GOLDEN=$(GOLDEN) SEEDBRIDGE_CONFORMANCE=$(CONFORMANCE) \
+	  _R_CHECK_FORCE_SUGGESTS_=false _R_CHECK_CRAN_INCOMING_=false \
 	  R CMD check --no-manual seedbridge_*.tar.gz >check.log 2>&1 || { cat check.log; exit 1; }
 	@tail -n 3 $(BUILD)/r/check.log
 	@if grep -qE '^Status:.*(ERROR|WARNING)' $(BUILD)/r/check.log; then cat $(BUILD)/r/check.log; exit 1; fi

@@ -40,3 +40,12 @@ read_golden <- function(path) {
 with_c_ctype <- function(code) {
   withr::with_locale(c(LC_CTYPE = "C"), code)
 }
+
+# The manifest conformance corpus (tests/conformance): $SEEDBRIDGE_CONFORMANCE (set by the Makefile
+# for R CMD check), else the folder in the source tree next to r-package/. Never copied into the package.
+conformance_path <- function() {
+  env <- Sys.getenv("SEEDBRIDGE_CONFORMANCE", unset = "")
+  candidates <- c(env, file.path("..", "..", "..", "tests", "conformance"))
+  found <- candidates[nzchar(candidates) & file.exists(file.path(candidates, "expected.json"))]
+  if (length(found)) normalizePath(found[[1L]]) else NULL
+}
