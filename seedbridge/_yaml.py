@@ -29,10 +29,14 @@ from seedbridge import _schema
 
 __all__ = ["Fatal", "Node", "check_text", "from_data", "read"]
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 try:  # the libyaml parser: R's yaml is built on libyaml too, so both accept the same syntax
-    _Loader = yaml.CSafeLoader
+    _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader  # type: ignore[misc]
+    _Loader = yaml.SafeLoader
 
 _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 
@@ -92,8 +96,12 @@ def type_name(tag: str) -> str:
     return tag.lstrip("!")
 
 
+def _line(event: yaml.Event) -> int | None:
+    return event.start_mark.line + 1 if event.start_mark is not None else None
+
+
 def _scalar(event: yaml.ScalarEvent) -> Node:
-    line = event.start_mark.line + 1
+    line = _line(event)
     if event.tag is None or event.tag == "!":
         name = "str" if event.style in ("'", '"') else plain_type(event.value)
     else:
@@ -108,7 +116,7 @@ def _scalar(event: yaml.ScalarEvent) -> Node:
     return Node(kind, text=event.value, line=line)
 
 
-def _collection(shape: str, tag: str | None, line: int, pairs: list[tuple[Node, Node]],
+def _collection(shape: str, tag: str | None, line: int | None, pairs: list[tuple[Node, Node]],
                 items: list[Node]) -> Node:
     name = shape if tag is None else type_name(tag)
     kind = _schema.YAML_TYPES.get(name)
@@ -142,7 +150,7 @@ def _mergeable(node: Node) -> bool:
     return node.bare and node.shape == "map"
 
 
-def _map_entries(children: list[Node], line: int) -> list[tuple[Node, Node]]:
+def _map_entries(children: list[Node]) -> list[tuple[Node, Node]]:
     """R's yaml ``handle_map`` loop: merge keys and repeated keys (by identity) are errors, except
     that a mapping it leaves unconverted is merged as R merges it."""
     entries: list[tuple[Node, Node, bool]] = []
@@ -201,7 +209,7 @@ def check_text(text: str) -> None:
 
 def read(text: str) -> Node | None:
     """The first document of ``text`` as nodes (None when there is none); raises Fatal."""
-    stack: list[tuple[str, str | None, str | None, int, list[Node]]] = []
+    stack: list[tuple[str, str | None, str | None, int | None, list[Node]]] = []
     anchors: dict[str, Node] = {}
     roots: list[Node] = []
     undefined_alias: int | None = None
@@ -217,19 +225,19 @@ def read(text: str) -> Node | None:
                 done(_scalar(event), event.anchor)
             elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 shape = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
-                stack.append((shape, event.tag, event.anchor, event.start_mark.line + 1, []))
+                stack.append((shape, event.tag, event.anchor, _line(event), []))
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 shape, tag, anchor, line, children = stack.pop()
                 if shape == "map":
-                    node = _collection("map", tag, line, _map_entries(children, line), [])
+                    node = _collection("map", tag, line, _map_entries(children), [])
                 else:
                     node = _collection("seq", tag, line, [], children)
                 done(node, anchor)
             elif isinstance(event, yaml.AliasEvent):
-                target = anchors.get(event.anchor)
+                target = anchors.get(event.anchor or "")
                 if target is None:
-                    undefined_alias = undefined_alias or event.start_mark.line + 1
-                    target = Node("unsupported", line=event.start_mark.line + 1, bare=True)
+                    undefined_alias = undefined_alias or _line(event) or 1
+                    target = Node("unsupported", line=_line(event), bare=True)
                 (stack[-1][4] if stack else roots).append(target)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
+from seedbridge import _schema
 from seedbridge.errors import DerivationError, SeedRangeError
 
 __all__ = [
@@ -41,21 +42,16 @@ PORTABLE_MAX = 2**PORTABLE_BITS - 1
 
 ALLOWED_BITS = (31, 32, 63, 64, 128)
 
-# Largest seed each target takes unchanged (all take 0 as the smallest; seedbridge seeds are >= 0).
-FRAMEWORK_SEED_MAX: dict[str, int] = {
-    # random.seed takes any int; 128 bits is the widest seed seedbridge derives.
-    "python": ROOT_MAX,
-    # np.random.seed (the legacy global state) rejects seeds outside 0..2**32-1.
-    "numpy": 2**32 - 1,
-    # torch.manual_seed takes up to 0xffff_ffff_ffff_ffff (torch/random.py).
-    "torch": 2**64 - 1,
-    # keras.utils.set_random_seed also calls np.random.seed, so 32 bits is the common limit.
-    "tensorflow": 2**32 - 1,
-    # set.seed coerces to a signed 32-bit integer; 2**31-1 is the largest valid one.
-    "r": 2**31 - 1,
-    # Caffe casts random_seed to unsigned int (caffe/common.cpp), so only 32 bits survive.
-    "caffe": 2**32 - 1,
-}
+# Largest seed each built-in target takes unchanged (all take 0 as the smallest; seedbridge seeds
+# are >= 0), as stated in the manifest schema data (manifest_schema.json, shared with R):
+# - python: random.seed takes any int; 128 bits is the widest seed seedbridge derives.
+# - numpy: np.random.seed (the legacy global state) rejects seeds outside 0..2**32-1.
+# - torch: torch.manual_seed takes up to 0xffff_ffff_ffff_ffff (torch/random.py).
+# - tensorflow: keras.utils.set_random_seed also calls np.random.seed, so 32 bits is the common limit.
+# - r: set.seed coerces to a signed 32-bit integer; 2**31-1 is the largest valid one.
+# - caffe: Caffe casts random_seed to unsigned int (caffe/common.cpp), so only 32 bits survive.
+# - jax: jax.random.key takes a 64-bit seed (0..2**64-1).
+FRAMEWORK_SEED_MAX: dict[str, int] = dict(_schema.TARGET_MAX)
 
 _TAG = "seedbridge-derivation"
 

@@ -145,7 +145,7 @@ def test_validate_lists_every_problem(cli, tmp_path: Path) -> None:
     proc = cli("validate", "-m", "bad.yaml")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     lines = proc.stderr.splitlines()
-    assert "seedbridge: error: bad.yaml:4 jbos: unknown key; did you mean 'jobs'?" in lines[0] + lines[1] + lines[2]
+    assert 'seedbridge: error: bad.yaml:4 jbos: unknown key; did you mean "jobs"?' in lines[0] + lines[1] + lines[2]
     assert any("bad.yaml:3 root.entropy: must be a quoted lower-case hex string" in line for line in lines)
     assert any("jobs: required key is missing" in line for line in lines)
 
