@@ -8,6 +8,7 @@ the same order, with the same messages; tests/conformance keeps the two in step.
 from __future__ import annotations
 
 import re
+from collections.abc import Container, Iterator
 
 from seedbridge import _schema
 from seedbridge._yaml import Node
@@ -179,17 +180,7 @@ class Walker:
             return INVALID
         keys: dict[str, Any] = spec["keys"]
         present: dict[str, tuple[Node, Node]] = {}
-        seen: set[str] = set()
-        for knode, vnode in node.pairs:
-            if knode.kind != "str":
-                self.key_not_text(knode, field)
-                continue
-            key = knode.text
-            kfield = join(field, key, known=key in keys)
-            if key in seen:
-                self.bad(knode, kfield, "duplicate-key")
-                continue
-            seen.add(key)
+        for key, kfield, knode, vnode in self.text_entries(node, field, keys):
             if key not in keys:
                 self.bad(knode, kfield, "unknown-key", hint=suggest(key, list(keys)), allowed=", ".join(keys))
                 continue
@@ -205,6 +196,21 @@ class Walker:
                 self.bad(node, kfield, "missing-key")
         self.cross_checks(node, field, keys, present, out)
         return out
+
+    def text_entries(self, node: Node, field: str, known: Container[str] = ()) -> Iterator[tuple[str, str, Node, Node]]:
+        """(key, field, key node, value node) of each entry of mapping ``node`` with a new text key,
+        after reporting the others; lazily, so that the caller's problems keep the document order."""
+        seen: set[str] = set()
+        for knode, vnode in node.pairs:
+            if knode.kind != "str":
+                self.key_not_text(knode, field)
+                continue
+            kfield = join(field, knode.text, known=knode.text in known)
+            if knode.text in seen:
+                self.bad(knode, kfield, "duplicate-key")
+                continue
+            seen.add(knode.text)
+            yield knode.text, kfield, knode, vnode
 
     def key_not_text(self, knode: Node, field: str) -> None:
         # A scalar key is named in the path; a mapping or list used as a key is not (R's yaml, which
@@ -245,17 +251,7 @@ class Walker:
             self.bad(node, field, "not-mapping", got=describe(node))
             return INVALID
         jobs: list[tuple[str, dict[str, Any]]] = []
-        seen: set[str] = set()
-        for knode, vnode in node.pairs:
-            if knode.kind != "str":
-                self.key_not_text(knode, field)
-                continue
-            name = knode.text
-            kfield = join(field, name)
-            if name in seen:
-                self.bad(knode, kfield, "duplicate-key")
-                continue
-            seen.add(name)
+        for name, kfield, knode, vnode in self.text_entries(node, field):
             if self.name_problem(knode, kfield, name):
                 continue
             job = self.map(vnode, kfield, spec["spec"])

@@ -125,11 +125,28 @@ def _random_manifest(rng: random.Random) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Mostly valid manifests: these take R's fast reading (no tag, no "="), the others its exact one.
+_NAMES = ["train", "na\u00efve", "\u65e5\u672c", '"a b"', "'q'", "1", "on", "~", "1_000", "a.b", '"x\\ty"', '""',
+          '"train"', "[a]", "-x", "\u00e9" * 50]
+_JOBS = ["{}", "", "{seed: 5}", "{seed: 0x10}", '{seed: "0xffffffffffffffff", frameworks: [torch, jax]}',
+         "{seed: 3000000000}", "{frameworks: [numpy, r, numpy]}", "{frameworks: [numpy, Mylib]}", "{profile: strict}",
+         "{profile: fast}", "{description: hi}", "{r: {kind: Super-Duper}}", '{caffe: {solvers: [a, ""]}}', "[1]",
+         "5", "{sed: 1}", "&a {seed: 9}", "*a", "{frameworks: &f [r]}", "{frameworks: *f}", "{seed: '12'}"]
+
+
+def _mostly_valid_manifest(rng: random.Random) -> str:
+    root = rng.choice(["", ", source: os-entropy", ", source: env, env: CI", ", created: 2024-02-29"])
+    lines = ["seedbridge: 1", "derivation: 1", f'root: {{entropy: "0x{rng.getrandbits(128):x}"{root}}}', "jobs:"]
+    lines += [f"  {rng.choice(_NAMES)}: {rng.choice(_JOBS)}" for _ in range(rng.randint(0, 6))]
+    return "\n".join(lines) + "\n"
+
+
 @pytest.mark.slow
 def test_r_gives_what_python_gives_on_random_manifests(tmp_path: Path, r_lib: Path) -> None:
     rng = random.Random(20261129)
     for i in range(400):
-        (tmp_path / f"{i:03d}.yaml").write_text(_random_manifest(rng), encoding="utf-8")
+        make = _random_manifest if i % 2 else _mostly_valid_manifest
+        (tmp_path / f"{i:03d}.yaml").write_text(make(rng), encoding="utf-8")
     r = run_r(tmp_path, r_lib)
     differ = []
     for path in sorted(tmp_path.glob("*.yaml")):

@@ -100,24 +100,8 @@ def test_unknown_job_suggests_closest_names(tmp_path: Path) -> None:
     assert isinstance(info.value, LookupError)
 
 
-def test_every_problem_is_reported_with_line_field_and_rule(tmp_path: Path) -> None:
-    text = """\
-seedbridge: 1
-derivation: 1
-root:
-  entropy: 0x2a
-  source: ci
-jbos: {}
-jobs:
-  train:
-    seed: 3000000000
-    frameworks: [r, Keras]
-    profile: fast
-    sed: 1
-  on:
-    seed: -5
-"""
-    path = write(tmp_path, text)
+def test_every_problem_is_reported_with_line_field_and_rule() -> None:
+    path = Path(__file__).parent / "conformance" / "cases" / "every-problem-together.yaml"
     with pytest.raises(ManifestError) as info:
         seedbridge.load(path)
     assert [str(p) for p in info.value.problems] == [
@@ -132,10 +116,14 @@ jobs:
         f'{path}:10 jobs.train.frameworks: must be a target name such as "numpy" ([a-z][a-z0-9_]*), got "Keras"',
         f'{path}:11 jobs.train.profile: must be one of seeded, deterministic, strict, got "fast"',
         f'{path}:13 jobs.on: keys must be text, got a boolean on; quote it as "on"',
+        f'{path}:18 jobs.analysis.r.normal_kind: unknown key; did you mean "normal.kind"? '
+        "(allowed: kind, normal.kind, sample.kind)",
+        f"{path}:17 jobs.analysis.r.kind: must be one of Wichmann-Hill, Marsaglia-Multicarry, Super-Duper, "
+        "Mersenne-Twister, Knuth-TAOCP, Knuth-TAOCP-2002, L'Ecuyer-CMRG, got \"Mersenne\"",
     ]
     assert [p.rule for p in info.value.problems] == [
         "unknown-key", "entropy-format", "not-one-of", "unknown-key", "wide-integer", "target-name", "not-one-of",
-        "key-not-text"]
+        "key-not-text", "unknown-key", "not-one-of"]
 
 
 def test_rule_ids_and_messages_come_from_the_schema_data() -> None:
