@@ -32,6 +32,10 @@ _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 _CLIP = 60  # longer text is shown cut to its first 40 characters
 _TYPED = ("int", "float", "bool", "null", "timestamp", "na", "merge")
+# The keys of each mapping spec that have checks across keys (only_when, required_when, ranges_from).
+_CROSS_KEYS = {name: [key for key, kspec in spec.get("keys", {}).items()
+                      if {"only_when", "required_when", "ranges_from"} & kspec.keys()]
+               for name, spec in _schema.DATA["fields"].items()}
 
 
 def _escape(text: str) -> str:
@@ -194,7 +198,8 @@ class Walker:
                     out[key] = value
             elif kspec.get("required"):
                 self.bad(node, kfield, "missing-key")
-        self.cross_checks(node, field, keys, present, out)
+        if _CROSS_KEYS[spec_name]:
+            self.cross_checks(node, field, keys, _CROSS_KEYS[spec_name], present, out)
         return out
 
     def text_entries(self, node: Node, field: str, known: Container[str] = ()) -> Iterator[tuple[str, str, Node, Node]]:
@@ -220,9 +225,10 @@ class Walker:
         else:
             self.bad(knode, field or "(top level)", "key-not-text", got="a mapping or list", hint="")
 
-    def cross_checks(self, node: Node, field: str, keys: dict[str, Any], present: dict[str, tuple[Node, Node]],
-                     out: dict[str, Any]) -> None:
-        for key, kspec in keys.items():
+    def cross_checks(self, node: Node, field: str, keys: dict[str, Any], cross_keys: list[str],
+                     present: dict[str, tuple[Node, Node]], out: dict[str, Any]) -> None:
+        for key in cross_keys:
+            kspec = keys[key]
             kfield = join(field, key, known=True)
             for rule, cond in (("only-when", kspec.get("only_when")), ("required-when", kspec.get("required_when"))):
                 if cond is None:

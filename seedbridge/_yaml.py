@@ -81,12 +81,19 @@ class Fatal(Exception):
 _PLAIN = re.compile("|".join(f"(?P<t{i}>{rx[1:-1]})" for i, (_, rx) in enumerate(_schema.PLAIN_SCALARS)))
 
 
+_TYPES = dict(_schema.YAML_TYPES)
+_plain_types: dict[str, str] = {}  # keys, framework names and the like recur: remember (a bounded few)
+
+
 def plain_type(text: str) -> str:
     """The type R's yaml gives an untagged, unquoted scalar (first matching row of the table)."""
-    m = _PLAIN.fullmatch(text)
-    if m is None or m.lastgroup is None:
-        return "str"
-    return _schema.PLAIN_SCALARS[int(m.lastgroup[1:])][0]
+    found = _plain_types.get(text)
+    if found is None:
+        m = _PLAIN.fullmatch(text)
+        found = "str" if m is None or m.lastgroup is None else _schema.PLAIN_SCALARS[int(m.lastgroup[1:])][0]
+        if len(_plain_types) < 4096:
+            _plain_types[text] = found
+    return found
 
 
 def type_name(tag: str) -> str:
@@ -106,7 +113,7 @@ def _scalar(event: yaml.ScalarEvent) -> Node:
         name = "str" if event.style in ("'", '"') else plain_type(event.value)
     else:
         name = type_name(event.tag)
-    kind = _schema.YAML_TYPES.get(name)
+    kind = _TYPES.get(name)
     if kind is None:
         if name == "merge":  # R's yaml keeps only that it is a merge key
             return Node("merge", text="<<", line=line)
@@ -119,7 +126,7 @@ def _scalar(event: yaml.ScalarEvent) -> Node:
 def _collection(shape: str, tag: str | None, line: int | None, pairs: list[tuple[Node, Node]],
                 items: list[Node]) -> Node:
     name = shape if tag is None else type_name(tag)
-    kind = _schema.YAML_TYPES.get(name)
+    kind = _TYPES.get(name)
     empty = not pairs and not items
     if kind in ("map", "seq"):
         if kind == shape or empty:  # R cannot tell an empty mapping from an empty list
@@ -194,6 +201,8 @@ def check_text(text: str) -> None:
     found = _schema.pattern("nul_escape").search(text)
     if found is not None:
         raise Fatal("nul-character", _line_at(text, found.start()))
+    if "---" not in text:
+        return  # no line can start a document
     marker, not_content = _schema.pattern("document_marker"), _schema.pattern("not_content")
     starts, content = 0, False
     for number, line in enumerate(_schema.pattern("line_break").split(text), 1):
@@ -219,32 +228,39 @@ def read(text: str) -> Node | None:
             anchors.setdefault(anchor, node)  # R's yaml finds the first anchor of a name
         (stack[-1][4] if stack else roots).append(node)
 
+    loader = _Loader(text)
     try:
-        for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, yaml.ScalarEvent):
+        while True:
+            event = loader.get_event()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
                 done(_scalar(event), event.anchor)
-            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                shape = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                shape = "map" if kind is yaml.MappingStartEvent else "seq"
                 stack.append((shape, event.tag, event.anchor, _line(event), []))
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 shape, tag, anchor, line, children = stack.pop()
                 if shape == "map":
                     node = _collection("map", tag, line, _map_entries(children), [])
                 else:
                     node = _collection("seq", tag, line, [], children)
                 done(node, anchor)
-            elif isinstance(event, yaml.AliasEvent):
+            elif kind is yaml.AliasEvent:
                 target = anchors.get(event.anchor or "")
                 if target is None:
                     undefined_alias = undefined_alias or _line(event) or 1
                     target = Node("unsupported", line=_line(event), bare=True)
                 (stack[-1][4] if stack else roots).append(target)
+            elif kind is yaml.StreamEndEvent:
+                break
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise Fatal("yaml-syntax", mark.line + 1 if mark is not None else None,
                     problem=str(exc.problem or exc.context)) from None
     except yaml.YAMLError as exc:  # a reader error: characters YAML does not allow
         raise Fatal("yaml-syntax", None, problem=str(getattr(exc, "reason", None) or exc)) from None
+    finally:
+        loader.dispose()
     if undefined_alias is not None:
         raise Fatal("undefined-alias", undefined_alias)
     return roots[0] if roots else None

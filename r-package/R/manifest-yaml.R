@@ -122,8 +122,8 @@ check_manifest_text <- function(text, schema) {
   if (grepl(p$nul_escape, text, perl = TRUE, useBytes = TRUE)) {
     manifest_fatal("nul-character")
   }
-  if (!grepl("---|\\.\\.\\.", text, perl = TRUE, useBytes = TRUE)) {
-    return(invisible(NULL)) # no line can be a document marker
+  if (!grepl("---", text, fixed = TRUE, useBytes = TRUE)) {
+    return(invisible(NULL)) # no line can start a document
   }
   lines <- strsplit(text, line_break_bytes, perl = TRUE, useBytes = TRUE)[[1L]]
   marker <- grepl(p$document_marker, lines, perl = TRUE, useBytes = TRUE)
