@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("seedbridge.cli.export", "write the ledger (or some runs) as JSON"),
     "import": ("seedbridge.cli.import_", "add the runs of an export file to the ledger"),
     "caffe": ("seedbridge.cli.caffe", "set random_seed in Caffe solver files (or --check them)"),
+    "ledger": ("seedbridge.cli.ledger", "work on whole ledgers: copy runs between SQLite and PostgreSQL"),
+    "doctor": ("seedbridge.cli.doctor", "check this environment for what breaks a job's reproducibility"),
 }
 
 EXIT_OK = 0
