@@ -358,6 +358,14 @@ reject("version-as-text-and-float", "seedbridge: \"1\"\nderivation: 1.0\nroot: {
        [("seedbridge", "not-integer"), ("derivation", "not-integer")])
 reject("version-5000-digits", f"seedbridge: {'1' * 5000}\nderivation: 1\nroot: {{entropy: \"0x1\"}}\njobs:\n",
        [("seedbridge", "not-one-of")])
+reject("version-binary-and-sexagesimal", "seedbridge: 0b1\nderivation: 0:1\nroot: {entropy: \"0x1\"}\njobs:\n",
+       [("seedbridge", "not-integer"), ("derivation", "not-integer")])
+reject("version-boolean-and-octal", "seedbridge: y\nderivation: 01\nroot: {entropy: \"0x1\"}\njobs:\n",
+       [("seedbridge", "not-integer"), ("derivation", "not-integer")])
+reject("version-timestamp-and-default", "seedbridge: 2026-01-01\nderivation: =\nroot: {entropy: \"0x1\"}\njobs:\n",
+       [("seedbridge", "not-integer"), ("derivation", "not-integer")])
+reject("version-underscore-and-nbsp", "seedbridge: 1_0\nderivation: \u00a01\nroot: {entropy: \"0x1\"}\njobs:\n",
+       [("seedbridge", "not-integer"), ("derivation", "not-integer")])
 reject("keys-missing", "seedbridge: 1\n", [("derivation", "missing-key"), ("root", "missing-key"),
                                           ("jobs", "missing-key")])
 reject("keys-unknown-everywhere", """\
