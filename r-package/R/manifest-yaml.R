@@ -51,7 +51,7 @@ line_break_bytes <- "\r\n|[\r\n]|\xc2\x85|\xe2\x80[\xa8\xa9]"
 # One-letter codes of the kinds of encoded scalars.
 yaml_kind_codes <- c(str = "s", int = "i", float = "f", bool = "b", null = "n", timestamp = "t", na = "a",
                      unsupported = "u")
-yaml_code_kinds <- stats::setNames(names(yaml_kind_codes), yaml_kind_codes)
+yaml_code_kinds <- structure(names(yaml_kind_codes), names = unname(yaml_kind_codes))
 nonce_chars <- 16L
 
 # Two ways to run yaml.load(), with the same result:
