@@ -343,8 +343,9 @@ nodes_info <- function(nodes, fast) {
 # shape, and the value node.
 map_rows <- function(maps) {
   payloads <- lapply(maps, function(m) unclass(m)[[1L]])
-  values <- unlist(lapply(payloads, `[[`, 3L), recursive = FALSE, use.names = FALSE)
-  owner <- rep(seq_along(maps), vapply(payloads, function(p) length(p[[3L]]), 0L))
+  values <- lapply(payloads, `[[`, 3L)
+  owner <- rep(seq_along(maps), lengths(values))
+  values <- unlist(values, recursive = FALSE, use.names = FALSE)
   keys <- lapply(payloads, `[[`, 2L)
   if (all(vapply(keys, function(k) is.null(k) || is.character(k), NA))) {
     # Names (the fast way): text, an encoded scalar, or 'list("<nonce>...' for a mapping or list.
@@ -425,7 +426,7 @@ walk_maps <- function(w, nodes, fields, orders, spec_name) {
   index <- match(rows$text, key_names)
   index[!text_key] <- NA_integer_
   repeated <- rep(FALSE, length(text_key))
-  repeated[text_key] <- duplicated(data.frame(rows$owner, rows$text)[text_key, ])
+  repeated[text_key] <- duplicated(paste0(rows$owner, "\r", rows$text)[text_key]) # the owner ends at the first \r
   row_number <- seq_along(rows$owner) - match(rows$owner, rows$owner) + 1L # rows come grouped by owner
   for (i in which(!text_key | repeated | is.na(index))) {
     order <- paste0(rorder[[i]], seg(0L), seg(row_number[[i]]))
@@ -564,7 +565,7 @@ walk_lists <- function(w, nodes, fields, orders, spec) {
   texts[good] <- unlist(got[good], use.names = FALSE)
   if (isTRUE(spec$unique)) {
     again <- good
-    again[good] <- duplicated(data.frame(rows$owner, texts)[good, ])
+    again[good] <- duplicated(paste0(rows$owner, "\r", texts)[good])
     for (i in which(again)) {
       bad(w, fields[seqs][rows$owner[[i]]], "duplicate-item", paste0(orders[seqs][rows$owner[[i]]], seg(item_number[[i]])),
           value = quote_text(texts[[i]]))
