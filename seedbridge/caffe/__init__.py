@@ -99,7 +99,7 @@ def read_seed(text: str, *, source: str | None = None) -> int | None:
     return read(text, source).before
 
 
-def snippet(manifest: Manifest | str | os.PathLike[str] | None, job: str, **keys: object) -> str:
+def snippet(manifest: Manifest | str | os.PathLike[str] | None, job: str, /, **keys: object) -> str:
     """pycaffe code that seeds Caffe's RNG with ``job``'s seed; needs neither caffe nor protobuf."""
     m = as_manifest(manifest)
     seed = check_seed(job_seed(m, job, keys))
