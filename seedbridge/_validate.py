@@ -44,8 +44,8 @@ def _escape(text: str) -> str:
     for c in text:
         if c in _ESCAPES:
             out.append(_ESCAPES[c])
-        elif control.fullmatch(c):
-            out.append(f"\\u{ord(c):04x}")
+        elif control.fullmatch(c):  # as repr and the CLI's tables write them (seedbridge/_text.py)
+            out.append(f"\\x{ord(c):02x}")
         else:
             out.append(c)
     return "".join(out)

@@ -67,12 +67,14 @@ class Node:
 
 
 class Fatal(Exception):
-    """Reading stopped: ``rule`` (a rule id of the schema), the 1-based line, details for the message."""
+    """Reading stopped: ``rule`` (a rule id of the schema), the 1-based line (and column), details for
+    the message."""
 
-    def __init__(self, rule: str, line: int | None, **details: str) -> None:
+    def __init__(self, rule: str, line: int | None, *, column: int | None = None, **details: str) -> None:
         super().__init__(rule)
         self.rule = rule
         self.line = line
+        self.column = column
         self.details = details
 
 
@@ -256,6 +258,7 @@ def read(text: str) -> Node | None:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise Fatal("yaml-syntax", mark.line + 1 if mark is not None else None,
+                    column=mark.column + 1 if mark is not None else None,
                     problem=str(exc.problem or exc.context)) from None
     except yaml.YAMLError as exc:  # a reader error: characters YAML does not allow
         raise Fatal("yaml-syntax", None, problem=str(getattr(exc, "reason", None) or exc)) from None

@@ -413,9 +413,10 @@ def as_manifest(manifest: Manifest | str | os.PathLike[str] | None) -> Manifest:
     return manifest if isinstance(manifest, Manifest) else load(manifest)
 
 
-def _refuse(where: str, rule: str, line: int | None = None, **values: str) -> ManifestError:
+def _refuse(where: str, rule: str, line: int | None = None, column: int | None = None,
+            **values: str) -> ManifestError:
     message = _schema.RULES[rule].format(**values)
-    return ManifestError([Problem(message, file=where, line=line, rule=rule)])
+    return ManifestError([Problem(message, file=where, line=line, column=column, rule=rule)])
 
 
 def load(path: str | os.PathLike[str] | None = None) -> Manifest:
@@ -458,7 +459,7 @@ def loads(text: str, *, path: str | None = None) -> Manifest:
         _yaml.check_text(text)
         node = _yaml.read(text)
     except _yaml.Fatal as fatal:
-        raise _refuse(where, fatal.rule, fatal.line, **fatal.details) from None
+        raise _refuse(where, fatal.rule, fatal.line, fatal.column, **fatal.details) from None
     if node is None or node.kind == "null":
         raise _refuse(where, "empty")
     walker = Walker(where)

@@ -90,7 +90,7 @@ read_manifest_text <- function(path, schema) {
     manifest_fatal("file-missing", how = "sb_manifest(path) or SEEDBRIDGE_MANIFEST")
   }
   if (isTRUE(info$isdir)) {
-    manifest_fatal("not-a-file", reason = "is a directory, not a file")
+    manifest_fatal("not-a-file", reason = "is a directory, not a regular file")
   }
   limit <- schema$file_limit_bytes
   if (info$size > limit) {
@@ -192,7 +192,7 @@ escape_code_points <- function(cps) {
   parts <- intToUtf8(cps, multiple = TRUE)
   parts[special] <- vapply(cps[special], function(c) {
     switch(as.character(c), "92" = "\\\\", "34" = "\\\"", "10" = "\\n", "9" = "\\t", "13" = "\\r",
-           sprintf("\\u%04x", c))
+           sprintf("\\x%02x", c))
   }, "")
   out <- paste(parts, collapse = "")
   Encoding(out) <- "UTF-8"

@@ -158,8 +158,8 @@ test_that("tags seedbridge does not read are refused where they stand", {
 
 test_that("names with control characters are refused and shown escaped", {
   err <- problems_of(c(header, "jobs:", "  \"a\\e[31m\": {}"))
-  expect_identical(err$fields, "jobs.\"a\\u001b[31m\"")
-  expect_identical(err$messages, "must not contain control characters, got \"a\\u001b[31m\"")
+  expect_identical(err$fields, "jobs.\"a\\x1b[31m\"")
+  expect_identical(err$messages, "must not contain control characters, got \"a\\x1b[31m\"")
 })
 
 test_that("the schema data states R's defaults and R's yaml typing", {
