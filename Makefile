@@ -20,6 +20,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD := build
 R_SRC := $(shell find r-package -type f -not -path '*/.Rcheck/*' 2>/dev/null)
 GOLDEN := $(CURDIR)/tests/golden/derivation-v1.json
+CONFORMANCE := $(CURDIR)/tests/conformance
 
 .PHONY: help setup r-setup demo test pytest r-check docs lint bench clean
 
@@ -72,7 +73,7 @@ r-check: $(BUILD)/r-package.installed
 	rm -rf $(BUILD)/r && mkdir -p $(BUILD)/r
 	cd $(BUILD)/r && R CMD build --no-manual ../../r-package >build.log 2>&1 || { cat build.log; exit 1; }
 	@# RETICULATE_PYTHON: the python = TRUE tests run against the project's venv (seedbridge and NumPy there).
-	cd $(BUILD)/r && SEEDBRIDGE_GOLDEN=$(GOLDEN) RETICULATE_PYTHON=$(CURDIR)/$(PY) \
+	cd $(BUILD)/r && SEEDBRIDGE_GOLDEN=$(GOLDEN) SEEDBRIDGE_CONFORMANCE=$(CONFORMANCE) RETICULATE_PYTHON=$(CURDIR)/$(PY) \
 	  _R_CHECK_FORCE_SUGGESTS_=false _R_CHECK_CRAN_INCOMING_=false \
 	  R CMD check --no-manual seedbridge_*.tar.gz >check.log 2>&1 || { cat check.log; exit 1; }
 	@tail -n 3 $(BUILD)/r/check.log

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
+from seedbridge import _schema
 from seedbridge.errors import DerivationError, SeedRangeError
 
 __all__ = [
@@ -49,24 +50,17 @@ ALLOWED_BITS = (31, 32, 63, 64, 128)
 # default, never below 640: sys.set_int_max_str_digits). Larger numbers can be given as text.
 KEY_INT_MAX = 2**1024 - 1
 
-# Largest seed each target takes unchanged (all take 0 as the smallest; seedbridge seeds are >= 0).
-FRAMEWORK_SEED_MAX: dict[str, int] = {
-    # random.seed takes any int; 128 bits is the widest seed seedbridge derives.
-    "python": ROOT_MAX,
-    # np.random.seed (the legacy global state) rejects seeds outside 0..2**32-1.
-    "numpy": 2**32 - 1,
-    # torch.manual_seed takes up to 0xffff_ffff_ffff_ffff (torch/random.py).
-    "torch": 2**64 - 1,
-    # keras.utils.set_random_seed also calls np.random.seed, so 32 bits is the common limit.
-    "tensorflow": 2**32 - 1,
-    # set.seed coerces to a signed 32-bit integer; 2**31-1 is the largest valid one.
-    "r": 2**31 - 1,
-    # Caffe casts random_seed to unsigned int (caffe/common.cpp), so only 32 bits survive.
-    "caffe": 2**32 - 1,
-    # seedbridge.jax.key builds a key from all 64 bits (under jax.enable_x64). Plain jax.random.key(int)
-    # keeps only the low 32 bits unless jax_enable_x64 is on, and refuses ints >= 2**63 (jax 0.10).
-    "jax": 2**64 - 1,
-}
+# Largest seed each built-in target takes unchanged (all take 0 as the smallest; seedbridge seeds
+# are >= 0), as stated in the manifest schema data (manifest_schema.json, shared with R):
+# - python: random.seed takes any int; 128 bits is the widest seed seedbridge derives.
+# - numpy: np.random.seed (the legacy global state) rejects seeds outside 0..2**32-1.
+# - torch: torch.manual_seed takes up to 0xffff_ffff_ffff_ffff (torch/random.py).
+# - tensorflow: keras.utils.set_random_seed also calls np.random.seed, so 32 bits is the common limit.
+# - r: set.seed coerces to a signed 32-bit integer; 2**31-1 is the largest valid one.
+# - caffe: Caffe casts random_seed to unsigned int (caffe/common.cpp), so only 32 bits survive.
+# - jax: seedbridge.jax.key builds a key from all 64 bits (under jax.enable_x64); plain jax.random.key(int)
+#   keeps only the low 32 bits unless jax_enable_x64 is on, and refuses ints >= 2**63 (jax 0.10).
+FRAMEWORK_SEED_MAX: dict[str, int] = dict(_schema.TARGET_MAX)
 
 _TAG = "seedbridge-derivation"
 

@@ -373,11 +373,11 @@ HINT = "seedbridge: the manifest was named by {}; name another with --seedbridge
      ["seedbridge: missing.yaml: no manifest here; create one with `seedbridge init` or name one with -m PATH "
       "or SEEDBRIDGE_MANIFEST", HINT.format("--seedbridge-manifest")]),
     ("good", ["--seedbridge-job=tests", "--seedbridge-manifest=."],
-     ["seedbridge: .: cannot read the manifest: Is a directory", HINT.format("--seedbridge-manifest")]),
+     ["seedbridge: .: cannot be read as a manifest: is a directory, not a regular file", HINT.format("--seedbridge-manifest")]),
     ("bad", ["--seedbridge-job=tests"],
      ["seedbridge: seedbridge.yaml:4 root.entropy: must be a quoted lower-case hex string of up to 128 bits such "
-      "as \"0x2a\", got '42' (unquoted)",
-      "seedbridge: seedbridge.yaml:7 jobs.tests.profile: must be one of seeded, deterministic, strict, got 'fast'",
+      "as \"0x2a\", got an integer 42",
+      "seedbridge: seedbridge.yaml:7 jobs.tests.profile: must be one of seeded, deterministic, strict, got \"fast\"",
       HINT.format("the default: seedbridge.yaml in the rootdir")]),
     ("malformed", ["--seedbridge-job=tests"],
      ["seedbridge: seedbridge.yaml:2:1: malformed YAML: did not find expected node content",

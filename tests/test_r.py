@@ -101,10 +101,11 @@ def test_snippet_uses_the_jobs_kinds_and_escapes_names(manifest: seedbridge.Mani
     text = sb_r.snippet(manifest, "legacy")
     assert 'RNGkind(kind = "Knuth-TAOCP-2002", normal.kind = "Box-Muller", sample.kind = "Rounding")' in text
     assert "sample.kind Rounding reproduces R < 3.6" in text
-    odd = manifest.with_job('a"b\nc')
-    first = sb_r.snippet(odd, 'a"b\nc').splitlines()[0]
-    assert first.startswith('# seedbridge: job "a\\"b\\nc"')
-    assert len(sb_r.snippet(odd, 'a"b\nc').splitlines()) == 3
+    # Job names cannot hold control characters (docs/manifest.md); key values can.
+    odd = manifest.with_job('a"b\\c')
+    first = sb_r.snippet(odd, 'a"b\\c', fold="x\ny").splitlines()[0]
+    assert first.startswith('# seedbridge: job "a\\"b\\\\c", keys "fold" = "x\\ny"')
+    assert len(sb_r.snippet(odd, 'a"b\\c', fold="x\ny").splitlines()) == 3
 
 
 def test_snippet_for_a_pinned_job_is_the_pin(manifest: seedbridge.Manifest) -> None:

@@ -57,3 +57,12 @@ with_utf8_ctype <- function(code) {
 eval_in_c_ctype <- function(text, envir = parent.frame()) {
   with_c_ctype(suppressWarnings(eval(parse(text = text, keep.source = FALSE)[[1L]], envir)))
 }
+
+# The manifest conformance corpus (tests/conformance): $SEEDBRIDGE_CONFORMANCE (set by the Makefile
+# for R CMD check), else the folder in the source tree next to r-package/. Never copied into the package.
+conformance_path <- function() {
+  env <- Sys.getenv("SEEDBRIDGE_CONFORMANCE", unset = "")
+  candidates <- c(env, file.path("..", "..", "..", "tests", "conformance"))
+  found <- candidates[nzchar(candidates) & file.exists(file.path(candidates, "expected.json"))]
+  if (length(found)) normalizePath(found[[1L]]) else NULL
+}
