@@ -61,3 +61,15 @@ def r_lib(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         assert proc.returncode == 0, f"R CMD INSTALL failed:\n{proc.stdout}\n{proc.stderr}"
     return lib
+
+
+@pytest.fixture(scope="session")
+def caffe_binary() -> Path:
+    """The real Caffe tool that `make caffe` (run by `make setup`) built and linked as .venv/bin/caffe.
+
+    A missing binary fails the test: `make setup` fails when the build fails, so a missing one means
+    setup was not run, and skipping would hide that the Caffe tests did not run."""
+    link = Path(sys.prefix) / "bin" / "caffe"
+    if not (link.is_file() and os.access(link, os.X_OK)):
+        pytest.fail(f"no Caffe binary at {link}: run `make caffe` (part of `make setup`) first")
+    return link
