@@ -24,6 +24,7 @@ DEBS="cmake make g++ libboost-system-dev libboost-thread-dev libboost-filesystem
       libgoogle-glog-dev libgflags-dev libprotobuf-dev protobuf-compiler libhdf5-dev libopenblas-dev"
 
 LINK=${1:?usage: scripts/caffe/build.sh LINK (where to link the caffe binary, e.g. .venv/bin/caffe)}
+LINK=$(realpath -ms "$LINK")   # absolute; a link already there is replaced, not followed
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PATCH=$HERE/brocolli-caffe-$VERSION.patch
 PYTHON=${PYTHON:-python3}
@@ -34,11 +35,14 @@ SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
 say() { echo "caffe: $*"; }
 
 # step NAME COMMAND...: runs COMMAND with its output in $WORK/logs/NAME.log; on failure names the step and the log.
+# COMMAND runs in a background subshell and is waited for: there `set -e` stops it at its first failing command
+# (bash ignores `set -e` inside a command whose status `if` or `||` tests), and its `cd` stays its own.
 step() {
   local name=$1; shift
   local log=$WORK/logs/$name.log
   say "$name (log: $log)"
-  if ! "$@" >"$log" 2>&1; then
+  ( "$@" ) >"$log" 2>&1 &
+  if ! wait $!; then
     echo "caffe: step '$name' failed; the last lines of $log:" >&2
     tail -n 25 "$log" >&2
     echo "caffe: step '$name' failed; full log: $log" >&2
@@ -64,7 +68,11 @@ download() {
       "brocolli-caffe==$VERSION" -d "$WORK/download"
     mv "$WORK/download/$SDIST" "$CACHE/downloads/$SDIST"
   fi
-  echo "$SHA256  $CACHE/downloads/$SDIST" | sha256sum -c -
+  if ! echo "$SHA256  $CACHE/downloads/$SDIST" | sha256sum -c -; then
+    rm -f "$CACHE/downloads/$SDIST"
+    echo "not the pinned sdist; removed it, so the next run downloads it again" >&2
+    return 1
+  fi
 }
 
 unpack() {
