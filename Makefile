@@ -14,6 +14,8 @@ TORCH_SPEC ?= torch==2.13.0
 # Debian packages for R and the R package's dependencies.
 R_DEBS := r-base-core r-base-dev r-cran-yaml r-cran-digest r-cran-withr r-cran-testthat r-cran-jsonlite \
           r-cran-roxygen2 r-cran-future r-cran-dorng
+# PostgreSQL server binaries for the ledger tests (tests/pgserver.py runs initdb/pg_ctl; no service is started).
+PG_DEBS := postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD := build
 R_SRC := $(shell find r-package -type f -not -path '*/.Rcheck/*' 2>/dev/null)
@@ -38,7 +40,7 @@ caffe: | $(VENV)/.installed
 
 # R and its packages from Debian (CRAN is not needed). Re-checked each time; a no-op when present.
 r-setup:
-	@missing=""; for p in $(R_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(R_DEBS) $(PG_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing from Debian:$$missing"; \
 	  $(SUDO) apt-get update -qq; \
@@ -48,7 +50,7 @@ r-setup:
 $(VENV)/.installed: pyproject.toml | r-setup
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PIP) install "$(TORCH_SPEC)"
-	$(PIP) install -e ".[numpy,torch,tensorflow,dev]"
+	$(PIP) install -e ".[numpy,torch,tensorflow,postgres,dev]"
 	@# rpy2 3.6.x needs R >= 4.5; older R (Debian 12 ships 4.2.2) needs the 3.5 series.
 	rver=$$(Rscript -e 'cat(as.character(getRversion()))'); \
 	if printf '4.5.0\n%s\n' "$$rver" | sort -V -C; then spec='rpy2>=3.6,<3.7'; else spec='rpy2==3.5.17'; fi; \

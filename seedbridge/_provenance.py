@@ -1,23 +1,32 @@
-"""Where and with what a run ran: git commit and dirtiness, host, Python, R and framework versions.
+"""Where and with what a run ran: git commit and dirtiness, host, Python, R, Caffe and framework versions,
+and the system (OS, kernel, CPU, NumPy's BLAS and its threads, CUDA, cuDNN, GPU, and the environment
+variables that change numerical results).
 
-Framework versions come from installed package metadata (importlib.metadata), so no framework is
-imported: reading torch's version must not cost torch's import time or touch its RNG.
+Nothing here imports a framework: versions come from installed package metadata and from files the
+frameworks ship (torch/version.py, TensorFlow's build_info.py, NumPy's __config__.py), so reading them
+costs neither a framework's import time nor its RNG state. The whole capture costs a few milliseconds
+(benchmarks/bench_run.py); only R and Caffe start a process, and only for jobs that list them.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import platform
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-__all__ = ["CodeState", "code_state", "host", "versions"]
+__all__ = ["NUMERIC_ENV", "CodeState", "code_state", "host", "system", "versions"]
 
 # Distribution names whose versions a record carries when installed (the frameworks' pip names).
-_DISTRIBUTIONS = ("numpy", "torch", "tensorflow", "tensorflow-cpu", "keras", "rpy2")
+_DISTRIBUTIONS = ("numpy", "torch", "tensorflow", "tensorflow-cpu", "keras", "rpy2", "protobuf")
+# Environment variables that change numerical results: thread counts (the order of floating-point
+# reductions), oneDNN and determinism switches, cuBLAS's workspace, hash seeding, visible GPUs.
+NUMERIC_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_ENABLE_ONEDNN_OPTS",
+               "TF_DETERMINISTIC_OPS", "CUBLAS_WORKSPACE_CONFIG", "PYTHONHASHSEED", "CUDA_VISIBLE_DEVICES")
 
 
 class CodeState:
@@ -81,9 +90,21 @@ def _r_version() -> str | None:
 def _installed(names: Iterable[str]) -> dict[str, str]:
     """Versions of installed distributions from their ``NAME-VERSION.dist-info`` folder names (PEP 427),
     which is what importlib.metadata reads too, at a fraction of its import time."""
+    every = _distributions()
+    out: dict[str, str] = {}
+    for n in names:
+        version = every.get(re.sub(r"[-_.]+", "_", n).lower())
+        if version is not None:
+            out[n] = version
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _distributions() -> dict[str, str]:
+    """Normalised name -> version of every distribution on sys.path (the first one found wins, as for
+    imports). Scanned once per process."""
     import sys
 
-    wanted = {re.sub(r"[-_.]+", "_", n).lower(): n for n in names}
     found: dict[str, str] = {}
     for entry in sys.path:
         try:
@@ -96,17 +117,170 @@ def _installed(names: Iterable[str]) -> dict[str, str]:
             stem = item.rsplit(".", 1)[0]
             name, _, version = stem.partition("-")
             key = re.sub(r"[-_.]+", "_", name).lower()
-            if key in wanted and wanted[key] not in found and version:
-                found[wanted[key]] = version.split("-")[0]
-    return {n: found[n] for n in names if n in found}
+            if version and key not in found:
+                found[key] = version.split("-")[0]
+    return found
 
 
 def versions(frameworks: Iterable[str] = ()) -> dict[str, str]:
-    """Python's version and seedbridge's, each installed framework's, and R's when ``frameworks`` lists r."""
+    """Python's version and seedbridge's, each installed framework's (numpy, torch, tensorflow, keras, rpy2,
+    protobuf), R's when ``frameworks`` lists r and the Caffe binary's when it lists caffe."""
+    frameworks = tuple(frameworks)
     out = {"python": f"{platform.python_implementation()} {platform.python_version()}"}
     out.update(_installed(("seedbridge", *_DISTRIBUTIONS)))
     if "r" in frameworks:
         r = _r_version()
         out["r"] = r if r is not None else "not found (no Rscript on PATH)"
-    out["platform"] = f"{platform.system()} {platform.release()} {platform.machine()}"
+    if "caffe" in frameworks:
+        from seedbridge.caffe._binary import version as caffe_version
+
+        caffe = caffe_version()
+        out["caffe"] = caffe if caffe is not None else "not found (no caffe binary; set SEEDBRIDGE_CAFFE)"
+    return out
+
+
+# -- the system ---------------------------------------------------------------------------------
+
+
+def _read(path: str, limit: int = 1 << 16) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(limit).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def _os_name() -> str:
+    try:
+        release = platform.freedesktop_os_release()
+        return release.get("PRETTY_NAME") or release.get("NAME") or platform.system()
+    except OSError:
+        pass
+    if platform.system() == "Darwin":
+        return f"macOS {platform.mac_ver()[0]}"
+    return f"{platform.system()} {platform.release()}"
+
+
+def _cpu_model() -> str:
+    text = _read("/proc/cpuinfo", 1 << 15)
+    if text:
+        for line in text.splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Hardware", "cpu model", "Processor") and value.strip():
+                return value.strip()
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def _site_file(package: str, *parts: str) -> str | None:
+    """The path of a file inside an installed package, found on sys.path without importing it."""
+    import sys
+
+    for entry in sys.path:
+        candidate = os.path.join(entry or ".", package, *parts)
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def _blas() -> dict[str, str]:
+    """NumPy's BLAS (name and version from numpy/__config__.py, NumPy >= 1.25) and its thread count,
+    asked of the library itself: OpenBLAS reads OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS, OMP_NUM_THREADS
+    and the CPU count when it loads, so the count is the one the command's NumPy will use."""
+    config = _site_file("numpy", "__config__.py")
+    if config is None:
+        return {}
+    text = _read(config, 1 << 17) or ""
+    out: dict[str, str] = {}
+    match = re.search(r'"blas":\s*\{\s*"name":\s*"([^"]+)".*?"version":\s*"([^"]*)"', text, re.S)
+    out["blas"] = f"{match.group(1)} {match.group(2)}".strip() if match else "unknown"
+    threads = _blas_threads(os.path.dirname(config))
+    if threads is not None:
+        out["blas_threads"] = str(threads)
+    return out
+
+
+# Thread-count getters of the BLAS libraries NumPy wheels bundle (scipy-openblas, 64- and 32-bit
+# integer builds) or link (OpenBLAS, MKL).
+_THREAD_GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads", "openblas_get_num_threads64_",
+                   "openblas_get_num_threads", "MKL_Get_Max_Threads")
+
+
+def _blas_threads(numpy_dir: str) -> int | None:
+    import ctypes
+    import glob
+
+    site = os.path.dirname(numpy_dir)
+    candidates = sorted(glob.glob(os.path.join(site, "numpy.libs", "*openblas*"))
+                        + glob.glob(os.path.join(numpy_dir, ".dylibs", "*openblas*"))
+                        + glob.glob(os.path.join(site, "scipy_openblas*", "lib", "*openblas*.so*")))
+    for path in candidates:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in _THREAD_GETTERS:
+            getter = getattr(lib, name, None)
+            if getter is not None:
+                getter.restype = ctypes.c_int
+                return int(getter())
+    return None
+
+
+def _python_assignment(path: str | None, name: str) -> str | None:
+    """The string value of ``name = '...'`` in a Python file, without running it."""
+    text = _read(path) if path else None
+    if not text:
+        return None
+    match = re.search(rf"^{name}\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", text, re.M)
+    return match.group(1) if match else None
+
+
+def _gpu() -> dict[str, str]:
+    """CUDA and cuDNN of the installed frameworks' builds, and the NVIDIA GPUs and driver, when present."""
+    out: dict[str, str] = {}
+    cuda = _python_assignment(_site_file("torch", "version.py"), "cuda")
+    build = _read(_site_file("tensorflow", "python", "platform", "build_info.py") or "") or ""
+    tf_cuda = re.search(r"'cuda_version',\s*'([^']+)'", build)
+    tf_cudnn = re.search(r"'cudnn_version',\s*'([^']+)'", build)
+    if cuda or tf_cuda:
+        out["cuda"] = cuda or (tf_cuda.group(1) if tf_cuda else "")
+    cudnn = _installed(("nvidia-cudnn-cu12", "nvidia-cudnn-cu11")).values()
+    if cudnn or tf_cudnn:
+        out["cudnn"] = next(iter(cudnn), None) or (tf_cudnn.group(1) if tf_cudnn else "")
+    # The NVIDIA kernel driver lists each GPU under /proc (no nvidia-smi process needed).
+    import glob
+
+    models = []
+    for info in sorted(glob.glob("/proc/driver/nvidia/gpus/*/information")):
+        match = re.search(r"^Model:\s*(.+)$", _read(info) or "", re.M)
+        if match:
+            models.append(match.group(1).strip())
+    if models:
+        out["gpu"] = ", ".join(models)
+    driver = re.search(r"Kernel Module\s+(\S+)", _read("/proc/driver/nvidia/version") or "")
+    if driver:
+        out["gpu_driver"] = driver.group(1)
+    return out
+
+
+def system(env: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """What a run runs on: OS, kernel, machine, CPU model and cores, NumPy's BLAS and its threads, CUDA,
+    cuDNN and GPUs when present, then each of NUMERIC_ENV as the command sees it (None when unset)."""
+    env = os.environ if env is None else env
+    uname = platform.uname()
+    out: dict[str, str | None] = {
+        "os": _os_name(),
+        "kernel": f"{uname.system} {uname.release} {uname.version}".strip(),
+        "machine": uname.machine,
+        "cpu": _cpu_model(),
+        "cpu_cores": str(os.cpu_count() or "unknown"),
+    }
+    if hasattr(os, "sched_getaffinity"):
+        usable = len(os.sched_getaffinity(0))
+        if usable != os.cpu_count():
+            out["cpu_cores_usable"] = str(usable)
+    out.update(_blas())
+    out.update(_gpu())
+    for name in NUMERIC_ENV:
+        out[name] = env.get(name)
     return out

@@ -275,7 +275,7 @@ class Manifest:
             job=str(name), suggestions=close,
         )
 
-    def seed(self, job: str, *, bits: int = _derive.PORTABLE_BITS, **keys: object) -> int:
+    def seed(self, job: str, /, *, bits: int = _derive.PORTABLE_BITS, **keys: object) -> int:
         """The seed of ``job`` (with optional keys such as ``rank=1``), ``bits`` wide.
 
         A pinned job returns its pin when no keys are given; its keyed seeds derive from the pin."""
@@ -285,8 +285,7 @@ class Manifest:
                  bits: int = _derive.PORTABLE_BITS) -> int:
         """``seed`` with the keys as a mapping, for keys known only at run time (or named ``bits``)."""
         j = self.job(job)
-        if isinstance(bits, bool) or bits not in _derive.ALLOWED_BITS:
-            raise DerivationError(f"bits must be one of {', '.join(map(str, _derive.ALLOWED_BITS))}, got {bits!r}")
+        _derive.check_bits(bits)
         if j.seed is not None:
             if not keys:
                 if j.seed >= 2**bits:

@@ -86,10 +86,10 @@ def set_state(state: Any) -> None:
     _numpy().random.set_state(state)
 
 
-def snippet(manifest: Manifest, job: str, **keys: object) -> str:
+def snippet(manifest: Manifest, job: str, /, **keys: object) -> str:
     """Standalone NumPy code: the legacy global seed and a Generator from the 128-bit derivation."""
     seed = _context.main_seed(manifest, job, keys, NAME)
-    wide = manifest.seed(job, bits=ENTROPY_BITS, **keys)
+    wide = manifest.seed_for(job, keys, bits=ENTROPY_BITS)
     return (
         _context.header(manifest, job, keys, NAME)
         + "import numpy as np\n\n"

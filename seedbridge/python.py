@@ -57,7 +57,7 @@ def hash_seed_fixed() -> bool:
     return value.isascii() and value.isdigit()
 
 
-def snippet(manifest: Manifest, job: str, **keys: object) -> str:
+def snippet(manifest: Manifest, job: str, /, **keys: object) -> str:
     """Standalone Python that seeds ``random`` like ``seed_everything`` does."""
     seed = _context.main_seed(manifest, job, keys, NAME)
     return (

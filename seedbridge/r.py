@@ -218,7 +218,7 @@ def _r_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def snippet(manifest: Manifest | str | os.PathLike[str] | None, job: str, **keys: object) -> str:
+def snippet(manifest: Manifest | str | os.PathLike[str] | None, job: str, /, **keys: object) -> str:
     """R code that pins the RNG kinds and seeds R for ``job``, for users who cannot install the R package.
 
     Needs neither R nor rpy2. The first line is an R comment naming the job and keys.
@@ -227,7 +227,7 @@ def snippet(manifest: Manifest | str | os.PathLike[str] | None, job: str, **keys
 
     m = as_manifest(manifest)
     kinds = m.job(job).r_kinds
-    seed = m.seed(job, bits=PORTABLE_BITS, **keys)
+    seed = m.seed_for(job, keys, bits=PORTABLE_BITS)
     label = f"job {_r_string(job)}"
     if keys:
         label += ", keys " + ", ".join(f"{_r_string(k)} = {_r_string(key_text(k, v))}" for k, v in sorted(keys.items()))

@@ -3,8 +3,11 @@
 ``run`` starts the command with the job's environment (seeds, PYTHONHASHSEED, determinism variables,
 SEEDBRIDGE_RUN_ID), passes stdin, stdout, stderr and any inherited file descriptor straight through
 (nothing is buffered), forwards signals, and records the run in the ledger: inserted as ``started``
-before the command starts, completed when it ends. ``rerun`` replays a recorded run with the same
-seeds and compares each output's SHA-256 with the recorded one.
+before the command starts, completed when it ends. Whatever happens to the ledger meanwhile (a full
+disk, a PostgreSQL server that went away), the command's exit status is passed on; the failure to
+complete the record is reported beside it. ``rerun`` replays a recorded run with the same seeds,
+says first what changed in the environment since (drift), and compares each output's SHA-256 with
+the recorded one.
 """
 
 from __future__ import annotations
@@ -20,11 +23,14 @@ from dataclasses import dataclass, field, replace
 
 from seedbridge import _provenance
 from seedbridge import ledger as _ledger
+from seedbridge._drift import Drift, drift
+from seedbridge._files import Refused, describe_mode, open_regular
 from seedbridge.envvars import job_environment, job_seed
-from seedbridge.errors import Problem, ValidationError
+from seedbridge.errors import LedgerError, Problem, ValidationError
 from seedbridge.manifest import Manifest
 
 __all__ = [
+    "Drift",
     "OutputCheck",
     "RerunResult",
     "RunResult",
@@ -40,8 +46,10 @@ FORWARDED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHU
                   if hasattr(signal, name))
 # Signals that end a process without a core dump: when the command died of one, seedbridge dies of the
 # same one, so a calling shell sees what it would have seen without seedbridge (bash stops a loop on a
-# child's SIGINT only when the child died of it: "wait and cooperative exit").
-_REPRODUCED_DEATHS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGPIPE", "SIGKILL",
+# child's SIGINT only when the child died of it: "wait and cooperative exit"). SIGKILL is not among them:
+# its disposition cannot be reset, and a shell reports a SIGKILLed child as status 137, which is what
+# seedbridge exits with then.
+_REPRODUCED_DEATHS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGPIPE",
                                                               "SIGUSR1", "SIGUSR2", "SIGALRM") if hasattr(signal, name))
 
 Warn = Callable[[str], None]
@@ -52,24 +60,39 @@ def _stderr_warn(message: str) -> None:
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file, read in 1 MiB chunks so that files of any size fit."""
+    """SHA-256 of a regular file, read in 1 MiB chunks so that files of any size fit. Anything else
+    (a FIFO, a device, a directory) raises ``Refused`` without blocking."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         while chunk := fh.read(CHUNK):
             h.update(chunk)
     return h.hexdigest()
 
 
-def _digests(paths: Iterable[str], cwd: str) -> dict[str, str | None]:
-    """path as given -> SHA-256, or None when there is no such file."""
+def _digests(paths: Iterable[str], cwd: str, *, refused: dict[str, str] | None = None) -> dict[str, str | None]:
+    """path as given -> SHA-256, or None when there is no such regular file; why each path that exists
+    but is not a regular file was refused goes into ``refused``."""
     out: dict[str, str | None] = {}
     for path in paths:
         full = os.path.join(cwd, path)
         try:
             out[path] = sha256_file(full)
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        except Refused as exc:
             out[path] = None
+            if refused is not None and os.path.lexists(full) and str(exc) != "no such file":
+                refused[path] = str(exc)
     return out
+
+
+def _not_regular(path: str) -> str | None:
+    """What ``path`` is when it exists but is not a regular file (a FIFO, a device, a directory)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    import stat
+
+    return None if stat.S_ISREG(mode) else describe_mode(mode)
 
 
 @dataclass(frozen=True)
@@ -78,6 +101,7 @@ class RunResult:
     exit_code: int
     signal: int | None = None
     error: str | None = None  # the command could not be started
+    record_error: str | None = None  # the command ran, but its end could not be recorded
 
 
 def _from_terminal(signum: int) -> bool:
@@ -145,12 +169,17 @@ def run(
     params: Mapping[str, str] | None = None,
     deliberate: bool = False,
     rerun_of: str | None = None,
+    sweep_id: str | None = None,
     cwd: str | None = None,
     ledger_path: str | None = None,
     warn: Warn = _stderr_warn,
     on_start: Callable[[_ledger.RunRecord, str], None] | None = None,
 ) -> RunResult:
-    """Run ``command`` as ``job`` and record it; the result carries the exit status to pass on."""
+    """Run ``command`` as ``job`` and record it; the result carries the exit status to pass on.
+
+    Every problem found before the command starts (bad input, an unreachable ledger) raises and nothing
+    runs; once it has started, its exit status always comes back, with ``record_error`` set when the
+    ledger could not record the end."""
     command = list(command)
     keys = dict(keys or {})
     params = dict(params or {})
@@ -162,9 +191,17 @@ def run(
         problems.append(Problem("a command is required: seedbridge run JOB -- CMD ..."))
     if not os.path.isdir(workdir):
         problems.append(Problem("working directory does not exist", file=workdir))
-    input_digests = _digests(inputs, workdir) if not problems else {}
-    problems += [Problem("input file does not exist (or is not a file)", file=p)
+    refused: dict[str, str] = {}
+    input_digests = _digests(inputs, workdir, refused=refused) if not problems else {}
+    problems += [Problem(f"input {refused[p]}" if p in refused
+                         else "input file does not exist (or is not a file)", file=p)
                  for p, d in input_digests.items() if d is None]
+    if not problems:
+        for p in outputs:
+            what = _not_regular(os.path.join(workdir, p))
+            if what is not None:
+                problems.append(Problem(f"output is {what}; an output must be a regular file (or not exist yet)",
+                                        file=p))
     if problems:
         raise ValidationError(problems)
 
@@ -176,6 +213,7 @@ def run(
     fp = _ledger.fingerprint(job=job, keys=keys, seed=seed, code_version=code.version, inputs=input_digests,
                              params=params, command=command)
     root = manifest.root
+    env = {**os.environ, **job_env}
     record = _ledger.RunRecord(
         run_id=run_id, job=job, command=command, started_at=_ledger.utc_now(), keys=keys,
         seeds={"seed": seed, "PYTHONHASHSEED": int(job_env["PYTHONHASHSEED"])},
@@ -184,8 +222,8 @@ def run(
         manifest_digest=manifest.digest(), root_source=root.source + (f":{root.env}" if root.env else ""),
         cwd=workdir, environment=job_env, git_commit=code.commit, git_dirty=code.dirty,
         code_version=code.version, inputs=input_digests, outputs=dict.fromkeys(outputs), params=params,
-        versions=_provenance.versions(frameworks), host=_provenance.host(), pid=os.getpid(),
-        deliberate=deliberate, rerun_of=rerun_of, fingerprint=fp,
+        versions=_provenance.versions(frameworks), system=_provenance.system(env), host=_provenance.host(),
+        pid=os.getpid(), deliberate=deliberate, rerun_of=rerun_of, sweep_id=sweep_id, fingerprint=fp,
     )
     path = ledger_path or _ledger.default_path(manifest.path)
     with _ledger.Ledger(path) as book:
@@ -204,22 +242,33 @@ def run(
         if on_start is not None:
             on_start(record, book.path)
 
-        env = {**os.environ, **job_env}
         returncode, error = _spawn(command, env=env, cwd=workdir)
         died_of = -returncode if returncode is not None and returncode < 0 else None
         exit_code = 128 + died_of if died_of is not None else int(returncode or 0)
-        output_digests = _digests(outputs, workdir)
+        refused = {}
+        output_digests = _digests(outputs, workdir, refused=refused)
         late: list[str] = []
         if error is not None:
             late.append(error)
-        missing = [p for p, d in output_digests.items() if d is None]
+        for p, why in refused.items():
+            late.append(f"output {p} {why}; not digested")
+            warn(f"run {run_id}: output {p} {why}; not digested")
+        missing = [p for p, d in output_digests.items() if d is None and p not in refused]
         if missing and error is None:
             late.append(f"output file not written: {', '.join(missing)}")
             warn(f"run {run_id}: output file not written: {', '.join(missing)}")
-        book.finish(run_id, ended_at=_ledger.utc_now(), exit_code=exit_code, signal=died_of,
-                    status="succeeded" if exit_code == 0 else "failed", outputs=output_digests, warnings=late)
-        final = book.get(run_id)
-    return RunResult(record=final, exit_code=exit_code, signal=died_of, error=error)
+        status = "succeeded" if exit_code == 0 else "failed"
+        ended = replace(record, ended_at=_ledger.utc_now(), exit_code=exit_code, signal=died_of, status=status,
+                        outputs=output_digests, warnings=[*record.warnings, *late])
+        record_error = None
+        try:
+            book.finish(run_id, ended_at=ended.ended_at or "", exit_code=exit_code, signal=died_of, status=status,
+                        outputs=output_digests, warnings=late)
+        except LedgerError as exc:
+            # The command has run: its status matters more than the record, which stays "started".
+            record_error = (f"run {run_id}: the record could not be completed (the ledger keeps it as "
+                            f"started): {exc}")
+    return RunResult(record=ended, exit_code=exit_code, signal=died_of, error=error, record_error=record_error)
 
 
 def exit_status(result: RunResult) -> int:
@@ -228,7 +277,10 @@ def exit_status(result: RunResult) -> int:
     if result.signal is not None and result.signal in _REPRODUCED_DEATHS:
         sys.stdout.flush()
         sys.stderr.flush()
-        signal.signal(result.signal, signal.SIG_DFL)
+        try:
+            signal.signal(result.signal, signal.SIG_DFL)
+        except (OSError, ValueError):  # not the main thread, or a signal that cannot be reset
+            return result.exit_code
         os.kill(os.getpid(), result.signal)
     return result.exit_code
 
@@ -251,6 +303,8 @@ class RerunResult:
     run: RunResult
     checks: list[OutputCheck] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What changed in the environment since the recorded run (framework versions, system).
+    drift: list[Drift] = field(default_factory=list)
 
     @property
     def reproduced(self) -> bool:
@@ -278,16 +332,21 @@ def rerun(
     ledger_path: str | None = None,
     allow_manifest_change: bool = False,
     cwd: str | None = None,
+    strict_env: bool = False,
     warn: Warn = _stderr_warn,
+    on_drift: Callable[[_ledger.RunRecord, list[Drift]], None] | None = None,
     on_start: Callable[[_ledger.RunRecord, str], None] | None = None,
 ) -> RerunResult:
     """Replay run ``run_id``: same command, folder, job, keys, parameters and seeds (re-derived from the
-    manifest, which must be the one the run used), then compare each output with the recorded digest."""
+    manifest, which must be the one the run used), then compare each output with the recorded digest.
+
+    Before it runs, the environment is compared with the recorded one; ``on_drift`` hears what changed,
+    and with ``strict_env`` any change is an error and nothing runs."""
     from seedbridge.manifest import load
 
-    with _ledger.Ledger(ledger_path or _ledger.default_path(manifest.path if manifest else None)) as book:
+    path = ledger_path or _ledger.default_path(manifest.path if manifest else None)
+    with _ledger.Ledger(path, readonly=True) as book:
         original = book.get(run_id)
-        path = book.path
     if manifest is None:
         recorded = original.manifest_path
         manifest = load(recorded if recorded and os.path.exists(recorded) else None)
@@ -305,10 +364,23 @@ def rerun(
             f"recorded, {digest[:12]} now); {what}. Restore that manifest (e.g. from the CI artifact) and name it "
             "with -m, or pass --allow-manifest-change to rerun with the current manifest",
             file=manifest.path or "<manifest>")])
+    if cwd is not None and not os.path.isdir(cwd):
+        raise ValidationError([Problem("the folder given with --cwd does not exist (or is not a folder)", file=cwd)])
     workdir = cwd or original.cwd or os.getcwd()
     if not os.path.isdir(workdir):
         raise ValidationError([Problem(f"run {original.run_id} ran in this folder, which does not exist here; "
                                        "pass --cwd DIR", file=workdir)])
+    frameworks = manifest.job(original.job).frameworks if original.job in manifest.jobs else ()
+    job_env = (job_environment(manifest, original.job, keys=original.keys) if original.job in manifest.jobs
+               else original.environment)
+    env_now = {**os.environ, **job_env}
+    changed = drift(original.versions, original.system, _provenance.versions(frameworks),
+                    _provenance.system(env_now))
+    if on_drift is not None:
+        on_drift(original, changed)
+    if changed and strict_env:
+        raise ValidationError([Problem(f"environment changed since run {original.run_id}: {d}; --strict-env "
+                                       "refuses to rerun in a changed environment") for d in changed])
     notes: list[str] = []
     now_inputs = _digests(original.inputs, workdir)
     for p, d in original.inputs.items():
@@ -323,7 +395,8 @@ def rerun(
     try:
         result = run(manifest, original.job, original.command, keys=original.keys, inputs=list(original.inputs),
                      outputs=list(original.outputs), params=original.params, deliberate=True,
-                     rerun_of=original.run_id, cwd=workdir, ledger_path=path, warn=warn, on_start=on_start)
+                     rerun_of=original.run_id, sweep_id=original.sweep_id, cwd=workdir, ledger_path=path, warn=warn,
+                     on_start=on_start)
         checks = [_check_output(p, original.outputs[p], result.record.outputs.get(p), workdir, moved.get(p))
                   for p in original.outputs]
     finally:
@@ -337,7 +410,7 @@ def rerun(
         notes.append(f"run {original.run_id} recorded no output files (--output), so nothing could be compared")
     if result.exit_code != original.exit_code:
         notes.append(f"exit code {result.exit_code}, recorded {original.exit_code}")
-    return RerunResult(original=original, run=result, checks=checks, notes=notes)
+    return RerunResult(original=original, run=result, checks=checks, notes=notes, drift=changed)
 
 
 def _check_output(path: str, recorded: str | None, now: str | None, cwd: str, previous: str | None) -> OutputCheck:
@@ -351,11 +424,10 @@ def _check_output(path: str, recorded: str | None, now: str | None, cwd: str, pr
         return OutputCheck(path, recorded, now, True, f"reproduced (sha256 {now[:12]})")
     detail = f"differs (sha256 {recorded[:12]} recorded, {now[:12]} now)"
     if previous is not None and sha256_file(previous) == recorded:
-        # The file from the recorded run was still on disk: say by how much the numbers moved.
-        from seedbridge.verify import compare_files
+        # The file from the recorded run was still on disk: say where and by how much the values moved.
+        from seedbridge._diff import compare_files
 
         cmp = compare_files(previous, os.path.join(cwd, path), name=path)
-        if cmp.numeric_detail:
-            detail += f": {cmp.numeric_detail}"
+        detail += f": {cmp.detail.removeprefix('differs: ')}"
     return OutputCheck(path, recorded, now, False, detail)
 

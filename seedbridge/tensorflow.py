@@ -146,7 +146,7 @@ def set_state(state: dict[str, Any]) -> None:
             gen.state.assign(state["keras_generator"])
 
 
-def snippet(manifest: Manifest, job: str, **keys: object) -> str:
+def snippet(manifest: Manifest, job: str, /, **keys: object) -> str:
     """Standalone TensorFlow 2 / Keras code that applies the job's seed and its profile's switch."""
     seed = _context.main_seed(manifest, job, keys, NAME)
     profile = manifest.job(job).profile

@@ -219,7 +219,7 @@ def worker_init_fn(job: str | None = None, *, manifest: _context.ManifestLike = 
     return WorkerSeeder(_context.StreamBase(m, name, merged), r, None if epoch is None else _check_index("epoch", epoch))
 
 
-def snippet(manifest: Manifest, job: str, **keys: object) -> str:
+def snippet(manifest: Manifest, job: str, /, **keys: object) -> str:
     """Standalone PyTorch code that applies the job's seed and, for its profile, the determinism switches."""
     seed = _context.main_seed(manifest, job, keys, NAME)
     profile = manifest.job(job).profile

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from pgserver import PostgresServer
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "golden"
@@ -61,6 +62,38 @@ def r_lib(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         assert proc.returncode == 0, f"R CMD INSTALL failed:\n{proc.stdout}\n{proc.stderr}"
     return lib
+
+
+# -- PostgreSQL (tests/pgserver.py) -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the session (initdb + pg_ctl in a temporary folder)."""
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL (password included) of a new, empty database on the session's server; dropped afterwards."""
+    with postgres_server.database() as name:
+        yield postgres_server.url(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A ledger of each backend: a SQLite file that does not exist yet, or an empty PostgreSQL database.
+    Tests that take it run once per backend."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "ledger" / "ledger.sqlite")
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    with server.database() as name:
+        yield server.url(name)
 
 
 @pytest.fixture(scope="session")

@@ -113,3 +113,12 @@ def test_the_checker_catches_a_flag_that_does_not_exist() -> None:
         check_call(["run", "train", "--no-such-flag", "--", "python", "x.py"])
     with pytest.raises(AssertionError, match="no seedbridge command"):
         check_call(["replay", "x"])
+
+
+@pytest.mark.parametrize(("path", "scripts"), [(GITHUB, github_scripts), (GITLAB, gitlab_scripts)])
+def test_the_ci_examples_copy_runs_into_a_team_ledger_when_there_is_one(path: Path, scripts) -> None:
+    doc = yaml.safe_load(path.read_text())
+    copies = [c for s in scripts(doc) for c in seedbridge_calls(s) if c[:2] == ["ledger", "copy"]]
+    assert copies and copies[0][2] == ".seedbridge/ledger.sqlite" and copies[0][3].startswith("$")
+    if path == GITHUB:
+        assert doc["jobs"]["train"]["env"]["TEAM_LEDGER"] == "${{ secrets.SEEDBRIDGE_LEDGER }}"

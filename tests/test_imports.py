@@ -12,7 +12,7 @@ import pytest
 
 import seedbridge
 
-HEAVY = ("numpy", "torch", "tensorflow", "keras", "rpy2")
+HEAVY = ("numpy", "torch", "tensorflow", "keras", "rpy2", "psycopg", "sqlite3")
 
 _PROBE = """
 import json, sys

@@ -105,13 +105,11 @@ def read_seed(text: str, *, source: str | None = None) -> int | None:
     return read(text, source).before
 
 
-def snippet(manifest: Manifest | str | os.PathLike[str] | None, job: str, /, *,
-            keys: Mapping[str, object] | None = None, **more_keys: object) -> str:
+def snippet(manifest: Manifest | str | os.PathLike[str] | None, job: str, /, **keys: object) -> str:
     """pycaffe code that seeds Caffe's RNG with ``job``'s seed; needs neither caffe nor protobuf.
-
-    Derivation keys come as ``keys={...}`` (any names) or as keyword arguments (any name but ``keys``)."""
+    ``manifest`` and ``job`` are positional-only, so a key may have any name."""
     m = as_manifest(manifest)
-    seed = check_seed(job_seed(m, job, _keys(keys, more_keys)))
+    seed = check_seed(job_seed(m, job, keys))
     return (f"# seedbridge: job {job!r}, derivation {m.derivation}, seed {seed}\n"
             f"import caffe\ncaffe.set_random_seed({seed})\n")
 

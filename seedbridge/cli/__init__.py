@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("seedbridge.cli.export", "write the ledger (or some runs) as JSON"),
     "import": ("seedbridge.cli.import_", "add the runs of an export file to the ledger"),
     "caffe": ("seedbridge.cli.caffe", "set random_seed in Caffe solver files (or --check them)"),
+    "ledger": ("seedbridge.cli.ledger", "work on whole ledgers: copy runs between SQLite and PostgreSQL"),
+    "doctor": ("seedbridge.cli.doctor", "check this environment for what breaks a job's reproducibility"),
 }
 
 EXIT_OK = 0
@@ -72,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     module_name, help_ = COMMANDS[name]
     import argparse
 
-    from seedbridge.errors import SeedbridgeError
+    from seedbridge.errors import SeedbridgeError, ValidationError
 
     module = importlib.import_module(module_name)
     parser = argparse.ArgumentParser(prog=f"seedbridge {name}", description=module.__doc__ or help_,
@@ -82,8 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(module.run(parsed) or 0)
     except SeedbridgeError as exc:
-        for line in str(exc).splitlines() or [type(exc).__name__]:
-            print(f"seedbridge: error: {line}", file=sys.stderr)
+        from seedbridge._text import printable
+
+        # One line per problem, whatever the names in it hold (a job name with a line break or ESC).
+        lines = [str(p) for p in exc.problems] if isinstance(exc, ValidationError) else [str(exc)]
+        for line in lines if any(lines) else [type(exc).__name__]:
+            print(f"seedbridge: error: {printable(line)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("seedbridge: interrupted", file=sys.stderr)

@@ -38,9 +38,9 @@ def add_command(parser: argparse.ArgumentParser, example: str) -> None:
 
 
 def add_ledger(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--ledger", metavar="PATH",
-                        help="ledger file (default: $SEEDBRIDGE_LEDGER, else .seedbridge/ledger.sqlite beside "
-                             "the manifest)")
+    parser.add_argument("--ledger", metavar="PATH|URL",
+                        help="ledger: a SQLite file or a postgresql://USER@HOST:PORT/DB URL (default: "
+                             "$SEEDBRIDGE_LEDGER, else .seedbridge/ledger.sqlite beside the manifest)")
 
 
 def ledger_from(args: Any) -> str:

@@ -10,6 +10,7 @@ import argparse
 import json
 import shlex
 
+from seedbridge._text import printable
 from seedbridge.cli._cmdline import add_ledger, ledger_from
 from seedbridge.cli._common import add_manifest
 
@@ -18,9 +19,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--job", "-j", metavar="JOB", help="only runs of JOB")
     parser.add_argument("--format", "-f", choices=("table", "json"), default="table",
                         help="table (default) or json: a list of run objects")
-    parser.add_argument("--last", "-n", type=int, metavar="N", help="only the N most recent runs")
+    parser.add_argument("--last", "-n", type=_positive, metavar="N", help="only the N most recent runs (N >= 1)")
     add_ledger(parser)
     add_manifest(parser)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
 
 
 def _duration(start: str, end: str | None) -> str:
@@ -41,12 +52,12 @@ def run(args: argparse.Namespace) -> int:
 
     runs = read_runs(ledger_from(args), job=args.job)
     if args.last is not None:
-        runs = runs[-args.last:] if args.last > 0 else []
+        runs = runs[-args.last:]
     if args.format == "json":
         print(json.dumps([r.to_dict() for r in runs], ensure_ascii=False, indent=2))
         return 0
     if not runs:
-        print("no runs recorded" + (f" for job {args.job!r}" if args.job else "") + "; record one with "
+        print("no runs recorded" + (f" for job {printable(args.job)!r}" if args.job else "") + "; record one with "
               "`seedbridge run JOB -- CMD`")
         return 0
     rows = [("RUN ID", "JOB", "SEED", "STATUS", "EXIT", "STARTED (UTC)", "TIME", "NOTE", "COMMAND")]
@@ -59,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
         rows.append((r.run_id, r.job, str(r.seed), r.status, "-" if r.exit_code is None else str(r.exit_code),
                      r.started_at[:19].replace("T", " "), _duration(r.started_at, r.ended_at), note,
                      command if len(command) <= 60 else command[:57] + "..."))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
+    cells = [[printable(cell) for cell in row] for row in rows]  # an ESC or newline must not reach the terminal
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    for row in cells:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip())
     return 0

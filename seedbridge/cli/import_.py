@@ -23,18 +23,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from seedbridge._files import Refused, read_regular
     from seedbridge.ledger import Ledger, loads_export
+    from seedbridge.ledger._export import MAX_EXPORT_BYTES
 
     if args.path == "-":
-        text, source = sys.stdin.read(), "<stdin>"
+        data, source = sys.stdin.buffer.read(MAX_EXPORT_BYTES + 1), "<stdin>"
     else:
         try:
-            with open(args.path, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError as exc:
-            raise LedgerError(f"{args.path}: cannot read the export: {exc.strerror}") from None
+            data = read_regular(args.path, limit=MAX_EXPORT_BYTES)
+        except Refused as exc:
+            raise LedgerError(f"{args.path}: cannot read the export: {exc}") from None
         source = args.path
-    records = loads_export(text, source=source)
+    records = loads_export(data, source=source)  # every run checked before anything is written
     with Ledger(ledger_from(args)) as book:
         result = book.import_records(records)
         where = book.path

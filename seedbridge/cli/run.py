@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from seedbridge._text import printable
 from seedbridge.cli._cmdline import add_command, add_ledger, ledger_from
 from seedbridge.cli._common import add_keys, add_manifest, keys_from, manifest_from, parse_assignments
 from seedbridge.ledger import RunRecord
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     manifest = manifest_from(args)
 
     def started(record: RunRecord, ledger: str) -> None:
-        _say(args, f"run {record.run_id}: job {record.job}, seed {record.seed} (ledger {ledger})")
+        _say(args, f"run {record.run_id}: job {printable(record.job)}, seed {record.seed} (ledger {printable(ledger)})")
 
     result = runner.run(manifest, args.job, args.command, keys=keys_from(args), inputs=args.input,
                         outputs=args.output, params=parse_assignments(args.param, flag="--param", example="lr=0.01"),
@@ -55,4 +56,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"seedbridge: error: {result.error}", file=sys.stderr)
     how = f"killed by signal {result.signal}" if result.signal else f"exit {result.exit_code}"
     _say(args, f"run {result.record.run_id} {result.record.status} ({how})")
+    if result.record_error is not None:  # said even with --quiet: the audit trail has a gap
+        print(f"seedbridge: error: {result.record_error}", file=sys.stderr, flush=True)
     return runner.exit_status(result)

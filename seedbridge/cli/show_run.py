@@ -1,5 +1,6 @@
 """Print everything recorded about one run: seeds, manifest, command, code version, input and output
-digests, parameters, versions, host, times and exit status.
+digests, parameters, versions, what it ran on (OS, CPU, BLAS, CUDA, numerical environment variables),
+host, times, exit status, sweep and metrics.
 
   seedbridge show-run 20251126T080102123Z-9f3a1c2e7b
   seedbridge show-run 20251126T0801 --format json
@@ -11,6 +12,7 @@ import argparse
 import json
 import shlex
 
+from seedbridge._text import printable
 from seedbridge.cli._cmdline import add_ledger, ledger_from
 from seedbridge.cli._common import add_manifest
 
@@ -22,12 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_manifest(parser)
 
 
-def _mapping(title: str, data: dict[str, object]) -> list[str]:
+def _mapping(title: str, data: dict[str, object], missing: str = "(missing)") -> list[str]:
     if not data:
         return [f"{title + ':':<16}-"]
     lines = [f"{title}:"]
-    width = max(len(k) for k in data)
-    lines += [f"  {k:<{width}}  {'(missing)' if v is None else v}" for k, v in data.items()]
+    width = max(len(printable(k)) for k in data)
+    lines += [f"  {printable(k):<{width}}  {missing if v is None else printable(str(v))}" for k, v in data.items()]
     return lines
 
 
@@ -51,13 +53,20 @@ def run(args: argparse.Namespace) -> int:
         ("git commit", code), ("host", f"{r.host or '-'} (pid {r.pid})"),
         ("rerun of", r.rerun_of or "-"),
         ("duplicate of", (r.duplicate_of or "-") + (" (deliberate)" if r.duplicate_of and r.deliberate else "")),
+        ("sweep", r.sweep_id or "-"),
     ]
     for name, value in fields:
-        print(f"{name + ':':<16}{value}")
+        print(f"{name + ':':<16}{printable(value)}")
     for title, data in (("keys", r.keys), ("seeds", r.seeds), ("params", r.params), ("inputs", r.inputs),
-                        ("outputs", r.outputs), ("versions", r.versions), ("environment", r.environment)):
+                        ("outputs", r.outputs), ("versions", r.versions)):
         for line in _mapping(title, dict(data)):
             print(line)
+    for line in _mapping("metrics", dict(r.metrics), missing="null"):
+        print(line)
+    for line in _mapping("system", dict(r.system), missing="(unset)"):
+        print(line)
+    for line in _mapping("environment", dict(r.environment)):
+        print(line)
     for w in r.warnings:
-        print(f"warning:        {w}")
+        print(f"warning:        {printable(w)}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from seedbridge._text import printable
 from seedbridge.cli._common import add_manifest, manifest_from
 
 
@@ -17,6 +18,6 @@ def run(args: argparse.Namespace) -> int:
     manifest = manifest_from(args)
     if not args.quiet:
         n = len(manifest.jobs)
-        print(f"{manifest.path}: valid (schema {manifest.schema}, derivation {manifest.derivation}, "
+        print(f"{printable(str(manifest.path))}: valid (schema {manifest.schema}, derivation {manifest.derivation}, "
               f"{n} job{'s' if n != 1 else ''})", file=sys.stdout)
     return 0
