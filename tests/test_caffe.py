@@ -534,3 +534,23 @@ def test_a_key_given_twice_in_the_api_is_an_error(project: Path) -> None:
     with pytest.raises(SeedbridgeError, match="key 'rank' given twice"):
         caffe.check_file(project / "models" / "lenet_solver.prototxt", job="train",
                          manifest=project / "seedbridge.yaml", keys={"rank": 1}, rank=2)
+
+
+def test_a_disk_that_fills_up_midway_is_one_line_saying_what_was_written(project: Path) -> None:
+    """RLIMIT_FSIZE stands in for a full disk: the first (small) solver fits, the second does not."""
+    import resource
+    import signal
+
+    def file_size_limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # then a write past the limit fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+
+    (project / "a_solver.prototxt").write_text("base_lr: 0.1\n")
+    (project / "b_solver.prototxt").write_text("# " + "x" * 400 + "\nbase_lr: 0.1\n")
+    proc = subprocess.run([sys.executable, "-m", "seedbridge", "caffe", "a_solver.prototxt", "b_solver.prototxt",
+                           "--job", "train", "-o", "out"], cwd=project, capture_output=True, text=True,
+                          preexec_fn=file_size_limit, timeout=300, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("seedbridge: error: out/b_solver.prototxt: cannot write: File too large")
+    assert proc.stderr.endswith("; 1 file(s) before it were written\n") and proc.stderr.count("\n") == 1
+    assert sorted(p.name for p in (project / "out").iterdir()) == ["a_solver.prototxt"]

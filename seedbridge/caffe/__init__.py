@@ -238,17 +238,20 @@ def _target_problems(inputs: list[tuple[str, str, bool]], targets: list[str | No
 
 
 def _write(target: str, text: str, done: int) -> None:
+    """Write one target; the targets were checked, so only the disk (full, gone read-only) fails here,
+    and the message says how many files were written before."""
     from seedbridge._atomic import atomic_write_bytes
 
+    folder = os.path.dirname(target)
     try:
-        folder = os.path.dirname(target)
         if folder:
             os.makedirs(folder, exist_ok=True)
         atomic_write_bytes(target, text.encode("utf-8", "surrogateescape"))
-    except (OSError, SeedbridgeError) as exc:
-        # Checked beforehand, so only the disk (full, gone read-only) gets here.
-        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-        raise SeedbridgeError(f"{target}: {reason}; {done} file(s) before it were written") from None
+    except OSError as exc:
+        raise SeedbridgeError(f"{folder}: cannot create the folder: {exc.strerror or exc}; "
+                              f"{done} file(s) before it were written") from None
+    except SeedbridgeError as exc:
+        raise SeedbridgeError(f"{exc}; {done} file(s) before it were written") from None
 
 
 def seed_files(paths: Iterable[str | os.PathLike[str]] | None, *, job: str,
@@ -274,11 +277,11 @@ def seed_files(paths: Iterable[str | os.PathLike[str]] | None, *, job: str,
             edits.append(edit(_read(path), seed, path))
         except SolverError as exc:
             problems += exc.problems
+    unwritable = _target_problems(inputs, targets)
     if problems:
-        raise SolverError(problems + _target_problems(inputs, targets))
-    problems = _target_problems(inputs, targets)
-    if problems:
-        raise ValidationError(problems)
+        raise SolverError(problems + unwritable)
+    if unwritable:
+        raise ValidationError(unwritable)
     results = []
     done = 0
     for (path, _, _), result, target in zip(inputs, edits, targets, strict=True):
