@@ -13,7 +13,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 TORCH_SPEC ?= torch==2.13.0
 # Debian packages for R and the R package's dependencies.
 R_DEBS := r-base-core r-base-dev r-cran-yaml r-cran-digest r-cran-withr r-cran-testthat r-cran-jsonlite \
-          r-cran-roxygen2 r-cran-future r-cran-dorng
+          r-cran-roxygen2 r-cran-future r-cran-dorng r-cran-future.apply r-cran-reticulate
 # PostgreSQL server binaries for the ledger tests (tests/pgserver.py runs initdb/pg_ctl; no service is started).
 PG_DEBS := postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -77,7 +77,9 @@ pytest:
 r-check: $(BUILD)/r-package.installed
 	rm -rf $(BUILD)/r && mkdir -p $(BUILD)/r
 	cd $(BUILD)/r && R CMD build --no-manual ../../r-package >build.log 2>&1 || { cat build.log; exit 1; }
-	cd $(BUILD)/r && SEEDBRIDGE_GOLDEN=$(GOLDEN) _R_CHECK_FORCE_SUGGESTS_=false _R_CHECK_CRAN_INCOMING_=false \
+	@# RETICULATE_PYTHON: the python = TRUE tests run against the project's venv (seedbridge and NumPy there).
+	cd $(BUILD)/r && SEEDBRIDGE_GOLDEN=$(GOLDEN) RETICULATE_PYTHON=$(CURDIR)/$(PY) \
+	  _R_CHECK_FORCE_SUGGESTS_=false _R_CHECK_CRAN_INCOMING_=false \
 	  R CMD check --no-manual seedbridge_*.tar.gz >check.log 2>&1 || { cat check.log; exit 1; }
 	@tail -n 3 $(BUILD)/r/check.log
 	@if grep -qE '^Status:.*(ERROR|WARNING)' $(BUILD)/r/check.log; then cat $(BUILD)/r/check.log; exit 1; fi
@@ -91,6 +93,7 @@ lint:
 
 bench: setup
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done
+	for b in benchmarks/bench_*.R; do echo "== $$b"; Rscript $$b; done
 
 clean:
 	rm -rf $(BUILD) .pytest_cache .mypy_cache .ruff_cache

@@ -37,8 +37,9 @@ np.save(sys.argv[1], np.random.default_rng().random((5, 4)))
 
 
 def sb(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PY, "-m", "seedbridge", *args], cwd=cwd, env=BASE_ENV, capture_output=True, text=True,
-                          timeout=120)
+    # TMPDIR inside the test's folder: run folders that verify keeps (not reproducible) go with it.
+    return subprocess.run([PY, "-m", "seedbridge", *args], cwd=cwd, env={**BASE_ENV, "TMPDIR": str(cwd)},
+                          capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture
