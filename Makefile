@@ -50,7 +50,7 @@ r-setup:
 $(VENV)/.installed: pyproject.toml | r-setup
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PIP) install "$(TORCH_SPEC)"
-	$(PIP) install -e ".[numpy,torch,tensorflow,postgres,dev]"
+	$(PIP) install -e ".[numpy,torch,tensorflow,jax,postgres,dev]"
 	@# rpy2 3.6.x needs R >= 4.5; older R (Debian 12 ships 4.2.2) needs the 3.5 series.
 	rver=$$(Rscript -e 'cat(as.character(getRversion()))'); \
 	if printf '4.5.0\n%s\n' "$$rver" | sort -V -C; then spec='rpy2>=3.6,<3.7'; else spec='rpy2==3.5.17'; fi; \

@@ -9,6 +9,7 @@ manifest path from ``SEEDBRIDGE_MANIFEST``.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -25,9 +26,13 @@ __all__ = [
     "EXTRAS",
     "JOB_ENV",
     "KEYS_ENV",
+    "RANK_ENV",
     "STREAM_KEYS",
     "ManifestLike",
+    "SampleStream",
     "StreamBase",
+    "check_index",
+    "detect_rank",
     "header",
     "installed",
     "main_seed",
@@ -41,15 +46,20 @@ __all__ = [
 JOB_ENV = "SEEDBRIDGE_JOB"
 KEYS_ENV = "SEEDBRIDGE_KEYS"
 
-# Keys that the per-(rank, worker, epoch) helpers add themselves; a caller key of the same name clashes.
+# Keys that the per-(rank, worker, epoch, sample) helpers add themselves; a caller key of the same name clashes.
 # loader_seed stands in for epoch when a DataLoader's epoch was never set (docs/frameworks/torch.md).
-STREAM_KEYS = ("rank", "worker", "epoch", "loader_seed")
+STREAM_KEYS = ("rank", "worker", "epoch", "loader_seed", "index")
+
+# Where rank="auto" looks for this process's rank, in this order: torchrun and most launchers, Slurm's srun,
+# Open MPI's mpirun, MPICH / Intel MPI (PMI).
+RANK_ENV = ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK")
 
 # target -> (module to look for, extra that installs it)
 EXTRAS: dict[str, tuple[str, str]] = {
     "numpy": ("numpy", "numpy"),
     "torch": ("torch", "torch"),
     "tensorflow": ("tensorflow", "tensorflow"),
+    "jax": ("jax", "jax"),
     "r": ("rpy2", "r"),
 }
 
@@ -104,9 +114,53 @@ def resolve(job: str | None, manifest: ManifestLike, keys: Mapping[str, object])
                     f"key {name!r}: given as {merged[name]!r}, but {KEYS_ENV} says {value!r}"
                 )
             merged[name] = value
-    m = as_manifest(manifest)
+    m = _manifest(manifest)
     m.job(job)
     return m, job, merged
+
+
+_loaded: dict[str, tuple[tuple[int, int, int, int], Manifest]] = {}
+
+
+def _manifest(manifest: ManifestLike) -> Manifest:
+    """``as_manifest``, loading a file again only when it changed: per-sample helpers resolve on every call."""
+    if isinstance(manifest, Manifest):
+        return manifest
+    from seedbridge.manifest import default_path
+
+    path = os.path.abspath(os.fspath(manifest) if manifest is not None else default_path())
+    try:
+        st = os.stat(path)
+    except OSError:
+        return as_manifest(path)  # load() says what is wrong with the path
+    stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    cached = _loaded.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    m = as_manifest(manifest)
+    _loaded[path] = (stamp, m)
+    return m
+
+
+def check_index(name: str, value: object) -> int:
+    """A rank, worker, epoch or sample index: a non-negative integer."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DerivationError(f"{name}: must be a non-negative integer, got {value!r}")
+    return value
+
+
+def detect_rank() -> tuple[int, str | None]:
+    """This process's rank from the first of RANK_ENV that is set, and that variable's name; (0, None) when
+    none is set. A value that is not a non-negative integer is a DerivationError."""
+    for name in RANK_ENV:
+        value = os.environ.get(name)
+        if value is not None and value.strip() != "":
+            text = value.strip()
+            if not (text.isascii() and text.isdigit()):
+                raise DerivationError(
+                    f"environment variable {name}: must be a non-negative integer rank, got {value!r}")
+            return int(text), name
+    return 0, None
 
 
 def main_seed(manifest: Manifest, job: str, keys: Mapping[str, object], target: str | None = None) -> int:
@@ -126,7 +180,7 @@ def set_seed(target: str, apply: Callable[..., dict[str, Any]], job: str | None,
     with the job's profile (``deterministic=True`` raises a ``seeded`` profile to ``deterministic``)."""
     m, name, merged = resolve(job, manifest, keys)
     seed = main_seed(m, name, merged, target)
-    return {"seed": seed, **apply(seed, profile=profile(m.job(name), deterministic))}
+    return {"seed": seed, **apply(seed, profile=profile(m.job(name), deterministic), job=m.job(name))}
 
 
 def profile(job: Job, deterministic: bool) -> str:
@@ -185,3 +239,58 @@ class StreamBase:
         if not stream:
             raise DerivationError("a stream seed needs at least one stream key such as rank=0")
         return _derive.derive(self.base, self.job, stream_keys(self.keys, **stream), bits=bits, version=self.version)
+
+
+def _netstring(text: str) -> bytes:
+    """One value as the derivation encodes it (docs/derivation.md, "Encoding")."""
+    return _derive._netstring(text.encode("utf-8"))
+
+
+class SampleStream:
+    """The digest behind every per-sample seed of a job: SHA-256 of the derivation message with the caller's
+    keys plus ``epoch`` and ``index``, whose top 32, 64 or 128 bits are ``seed(job, bits=..., **keys,
+    epoch=E, index=I)``. Picklable; built for millions of calls.
+
+    The message is encoded once by ``derive.encode`` with two marker values; each call only fills in the
+    decimal text of the epoch and the index (docs/derivation.md: key values are length-prefixed text)."""
+
+    __slots__ = ("_base", "_parts", "job", "keys")
+
+    # Private-use characters: no caller's key value is expected to hold them; if one does, the split below is
+    # ambiguous and every digest is computed by derive.encode instead.
+    _MARKS = ("\ue000seedbridge-epoch\ue000", "\ue000seedbridge-index\ue000")
+
+    def __init__(self, manifest: Manifest, job: str, keys: Mapping[str, object]) -> None:
+        base = StreamBase(manifest, job, keys)
+        stream_keys(base.keys, epoch=None, index=None)
+        if base.version != 1:  # pragma: no cover - the only derivation so far
+            raise DerivationError(f"per-sample streams support derivation 1, got {base.version}")
+        message = _derive.encode(base.base, job, {**base.keys, "epoch": self._MARKS[0], "index": self._MARKS[1]})
+        marks = [_netstring(mark) for mark in self._MARKS]
+        parts: tuple[bytes, bytes, bytes] | None = None
+        if all(message.count(mark) == 1 for mark in marks):
+            # Keys are sorted by name, so the epoch's value comes before the index's ("epoch" < "index").
+            first, rest = message.split(marks[0])
+            middle, last = rest.split(marks[1])
+            parts = (first, middle, last)
+        self._base = base
+        self._parts = parts
+        self.job = job
+        self.keys = base.keys
+
+    def __getstate__(self) -> tuple[StreamBase, tuple[bytes, bytes, bytes] | None, str, dict[str, str]]:
+        return (self._base, self._parts, self.job, self.keys)
+
+    def __setstate__(self, state: tuple[StreamBase, tuple[bytes, bytes, bytes] | None, str, dict[str, str]]) -> None:
+        self._base, self._parts, self.job, self.keys = state
+
+    def digest(self, epoch: int, index: int) -> bytes:
+        if self._parts is None:
+            keys = {**self.keys, "epoch": epoch, "index": index}
+            return hashlib.sha256(_derive.encode(self._base.base, self.job, keys)).digest()
+        first, middle, last = self._parts
+        return hashlib.sha256(b"".join((first, _netstring(str(epoch)), middle, _netstring(str(index)), last))).digest()
+
+    def seed(self, epoch: int, index: int, *, bits: int) -> int:
+        """``seed(job, bits=bits, **keys, epoch=epoch, index=index)``."""
+        return int.from_bytes(self.digest(epoch, index), "big") >> (256 - bits)

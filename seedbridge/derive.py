@@ -63,6 +63,9 @@ FRAMEWORK_SEED_MAX: dict[str, int] = {
     "r": 2**31 - 1,
     # Caffe casts random_seed to unsigned int (caffe/common.cpp), so only 32 bits survive.
     "caffe": 2**32 - 1,
+    # seedbridge.jax.key builds a key from all 64 bits (under jax.enable_x64). Plain jax.random.key(int)
+    # keeps only the low 32 bits unless jax_enable_x64 is on, and refuses ints >= 2**63 (jax 0.10).
+    "jax": 2**64 - 1,
 }
 
 _TAG = "seedbridge-derivation"

@@ -49,7 +49,10 @@ SCHEMA_VERSION = 1
 DEFAULT_MANIFEST = "seedbridge.yaml"
 MANIFEST_ENV = "SEEDBRIDGE_MANIFEST"
 
-FRAMEWORKS = ("python", "numpy", "torch", "tensorflow", "r", "caffe")
+FRAMEWORKS = ("python", "numpy", "torch", "tensorflow", "jax", "r", "caffe")
+# Any well-formed target name is accepted (an installed package may add a target; R cannot see Python's
+# entry points): `seedbridge validate` warns about names no registered target provides.
+_FRAMEWORK_NAME = re.compile(r"[a-z][a-z0-9_]*")
 # seeded: seeds only; deterministic: also each framework's determinism switches (warn on
 # nondeterministic ops); strict: deterministic, errors on nondeterministic ops, PYTHONHASHSEED required.
 PROFILES = ("seeded", "deterministic", "strict")
@@ -404,8 +407,8 @@ def _check_model(m: Manifest) -> list[Problem]:
         if not isinstance(name, str) or name == "":
             bad(base, f"job names must be non-empty text, got {name!r}")
         for fw in j.frameworks:
-            if fw not in FRAMEWORKS:
-                bad(f"{base}.frameworks", f"must be among {', '.join(FRAMEWORKS)}, got {fw!r}")
+            if not isinstance(fw, str) or not _FRAMEWORK_NAME.fullmatch(fw):
+                bad(f"{base}.frameworks", f"must be target names matching [a-z][a-z0-9_]*, got {fw!r}")
         if len(set(j.frameworks)) != len(j.frameworks):
             bad(f"{base}.frameworks", f"lists a framework twice: {list(j.frameworks)}")
         if j.profile not in PROFILES:
@@ -667,8 +670,8 @@ class _Reader:
                     fw = self.text(item, f"{base}.frameworks")
                     if fw is None:
                         continue
-                    if fw not in FRAMEWORKS:
-                        self.bad(item, f"{base}.frameworks", f"must be among {', '.join(FRAMEWORKS)}, got {fw!r}")
+                    if not _FRAMEWORK_NAME.fullmatch(fw):
+                        self.bad(item, f"{base}.frameworks", f"must be a target name matching [a-z][a-z0-9_]*, got {fw!r}")
                     elif fw in fws:
                         self.bad(item, f"{base}.frameworks", f"lists {fw!r} twice")
                     else:
@@ -701,8 +704,8 @@ class _Reader:
             opts["caffe"] = cmap
         if "seed" in opts and opts.get("frameworks"):
             for fw in opts["frameworks"]:
-                top = _derive.FRAMEWORK_SEED_MAX[fw]
-                if opts["seed"] > top:
+                top = _derive.FRAMEWORK_SEED_MAX.get(fw)
+                if top is not None and opts["seed"] > top:
                     self.bad(fields["seed"][1], f"{base}.seed", f"must be an integer in 0..{top} for {fw}, got {opts['seed']}")
         if len(self.problems) > before:
             return None

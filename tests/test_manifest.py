@@ -96,7 +96,7 @@ jbos: {}
 jobs:
   train:
     seed: 3000000000
-    frameworks: [r, keras]
+    frameworks: [r, Keras]
     profile: fast
     sed: 1
   on:
@@ -117,7 +117,7 @@ jobs:
         "(allowed: seed, frameworks, profile, description, r, caffe)",
         f"{path}:9 jobs.train.seed: integers above 2147483647 must be quoted hex text such as \"0xb2d05e00\" "
         "(R's yaml reads them as NA), got 3000000000",
-        f"{path}:10 jobs.train.frameworks: must be among python, numpy, torch, tensorflow, r, caffe, got 'keras'",
+        f"{path}:10 jobs.train.frameworks: must be a target name matching [a-z][a-z0-9_]*, got 'Keras'",
         f"{path}:11 jobs.train.profile: must be one of seeded, deterministic, strict, got 'fast'",
         f"{path}:13 jobs.on: keys must be text; YAML read 'on' as a boolean, quote it as \"on\"",
         f"{path}:18 jobs.analysis.r.normal_kind: unknown key; did you mean 'normal.kind'? "
@@ -206,7 +206,7 @@ def test_new_from_env_and_os_entropy() -> None:
 
 def test_models_built_in_python_are_validated() -> None:
     with pytest.raises(ManifestError) as info:
-        Manifest(Root(1, source="magic"), [Job("t", frameworks=["keras"], profile="x", seed=2**32, r={"kind": "?"})])
+        Manifest(Root(1, source="magic"), [Job("t", frameworks=["Keras"], profile="x", seed=2**32, r={"kind": "?"})])
     text = str(info.value)
     for part in ["root.source", "jobs.t.frameworks", "jobs.t.profile", "jobs.t.r.kind"]:
         assert part in text
