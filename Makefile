@@ -22,16 +22,22 @@ R_SRC := $(shell find r-package -type f -not -path '*/.Rcheck/*' 2>/dev/null)
 GOLDEN := $(CURDIR)/tests/golden/derivation-v1.json
 CONFORMANCE := $(CURDIR)/tests/conformance
 
-.PHONY: help setup r-setup demo test pytest r-check docs lint bench clean
+.PHONY: help setup r-setup caffe demo test pytest r-check docs lint bench clean
 
 help:
 	@echo "make demo    run the example mixed pipeline (examples/mixed_pipeline)"
 	@echo "make test    run every test: Python, R package check, docs build"
-	@echo "make setup   only install: .venv with all extras, R and the R package"
+	@echo "make setup   only install: .venv with all extras, R and the R package, Caffe"
+	@echo "make caffe   build the caffe tool once (minutes; cached), link it as .venv/bin/caffe"
 	@echo "make docs    build the documentation site into build/site"
 	@echo "make bench   run the benchmarks (prints figures)"
 
-setup: $(VENV)/.installed $(BUILD)/r-package.installed
+setup: $(VENV)/.installed $(BUILD)/r-package.installed caffe
+
+# Caffe from PyPI's sources, built against Debian packages and cached outside the tree (scripts/caffe/build.sh,
+# docs/frameworks/caffe.md). Seconds when the cache has it; a failed step fails the target and names its log.
+caffe: | $(VENV)/.installed
+	PYTHON=$(PY) scripts/caffe/build.sh $(VENV)/bin/caffe
 
 # R and its packages from Debian (CRAN is not needed). Re-checked each time; a no-op when present.
 r-setup:

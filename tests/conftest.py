@@ -105,3 +105,15 @@ def ledger_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
     server: PostgresServer = request.getfixturevalue("postgres_server")
     with server.database() as name:
         yield server.url(name)
+
+
+@pytest.fixture(scope="session")
+def caffe_binary() -> Path:
+    """The real Caffe tool that `make caffe` (run by `make setup`) built and linked as .venv/bin/caffe.
+
+    A missing binary fails the test: `make setup` fails when the build fails, so a missing one means
+    setup was not run, and skipping would hide that the Caffe tests did not run."""
+    link = Path(sys.prefix) / "bin" / "caffe"
+    if not (link.is_file() and os.access(link, os.X_OK)):
+        pytest.fail(f"no Caffe binary at {link}: run `make caffe` (part of `make setup`) first")
+    return link
