@@ -27,17 +27,29 @@ from seedbridge.manifest import Job, Manifest, Root, load, loads
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
-    from seedbridge.everything import FrameworkSeed, RNGState, SeedReport, restore, seed_everything, snapshot
+    from seedbridge.checkpoint import RNGState, load_rng_state, restore, save_rng_state, snapshot
+    from seedbridge.everything import FrameworkSeed, SeedReport, seed_everything
     from seedbridge.sweeps import SweepResult, sweep
 
 __version__ = "0.1.0"
 
 # Framework modules load on first use (`seedbridge.numpy.generator(...)`), never at `import seedbridge`;
 # so does seed_everything's module (logging, dataclasses), which the CLI's seed and env never need.
-_LAZY_MODULES = frozenset({"python", "numpy", "torch", "tensorflow", "r", "caffe"})
-_LAZY_NAMES = frozenset({"FrameworkSeed", "RNGState", "SeedReport", "restore", "seed_everything", "snapshot"})
-# Sweeps (docs/sweeps.md) load on first use too; the package is seedbridge.sweeps, the function sweep.
-_LAZY_SWEEP_NAMES = frozenset({"SweepResult", "sweep"})
+_LAZY_MODULES = frozenset({"python", "numpy", "torch", "tensorflow", "jax", "r", "caffe"})
+# public name -> the module that defines it
+_LAZY_NAMES = {
+    "FrameworkSeed": "everything",
+    "SeedReport": "everything",
+    "seed_everything": "everything",
+    "RNGState": "checkpoint",
+    "load_rng_state": "checkpoint",
+    "restore": "checkpoint",
+    "save_rng_state": "checkpoint",
+    "snapshot": "checkpoint",
+    # Sweeps (docs/sweeps.md): the package is seedbridge.sweeps, the function sweep.
+    "SweepResult": "sweeps",
+    "sweep": "sweeps",
+}
 
 
 def __getattr__(name: str) -> object:
@@ -46,9 +58,7 @@ def __getattr__(name: str) -> object:
     if name in _LAZY_MODULES:
         return importlib.import_module(f"seedbridge.{name}")
     if name in _LAZY_NAMES:
-        return getattr(importlib.import_module("seedbridge.everything"), name)
-    if name in _LAZY_SWEEP_NAMES:
-        return getattr(importlib.import_module("seedbridge.sweeps"), name)
+        return getattr(importlib.import_module(f"seedbridge.{_LAZY_NAMES[name]}"), name)
     raise AttributeError(f"module 'seedbridge' has no attribute {name!r}")
 
 
@@ -74,8 +84,10 @@ __all__ = [
     "ValidationError",
     "__version__",
     "load",
+    "load_rng_state",
     "loads",
     "restore",
+    "save_rng_state",
     "seed_everything",
     "snapshot",
     "sweep",
@@ -83,4 +95,4 @@ __all__ = [
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _LAZY_NAMES | _LAZY_MODULES | _LAZY_SWEEP_NAMES)
+    return sorted(set(globals()) | set(_LAZY_NAMES) | _LAZY_MODULES)

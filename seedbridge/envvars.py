@@ -11,6 +11,7 @@ import os
 import shlex
 from collections.abc import Mapping
 
+from seedbridge.derive import check_text, key_text
 from seedbridge.errors import DerivationError, SeedRangeError
 from seedbridge.manifest import Manifest
 
@@ -24,7 +25,8 @@ DETERMINISM_ENV = {
     # cuBLAS needs a fixed workspace for deterministic results (CUDA docs; torch's
     # use_deterministic_algorithms raises on CUDA >= 10.2 without it).
     "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
-    # Read by TensorFlow at start-up; enable_op_determinism() is the in-process switch.
+    # Read by TensorFlow at start-up: the legacy switch, deprecated by TF 2.8 (its release notes), where
+    # tf.config.experimental.enable_op_determinism() replaced it; kept for older TensorFlow.
     "TF_DETERMINISTIC_OPS": "1",
     "TF_CUDNN_DETERMINISTIC": "1",
 }
@@ -53,6 +55,9 @@ def job_environment(
     """The variables a process of ``job`` should start with (see docs/cli.md, `seedbridge env`)."""
     keys = dict(keys or {})
     seed = job_seed(manifest, job, keys)
+    # A pinned job's seed is its pin, never hashed: check its name here, since no environment variable
+    # can hold NUL (and the rule is the derivation's: docs/derivation.md, "Text").
+    check_text(job, "job name")
     if seed > PYTHONHASHSEED_MAX:
         raise SeedRangeError(
             f"job {job!r}: PYTHONHASHSEED must be in 0..{PYTHONHASHSEED_MAX}, and the job's pinned seed is {seed}"
@@ -67,8 +72,6 @@ def job_environment(
     if manifest.path is not None:
         env["SEEDBRIDGE_MANIFEST"] = os.path.abspath(manifest.path)
     if keys:
-        from seedbridge.derive import key_text
-
         env["SEEDBRIDGE_KEYS"] = json.dumps({k: key_text(k, v) for k, v in sorted(keys.items())},
                                             ensure_ascii=False, separators=(",", ":"))
     env["PYTHONHASHSEED"] = str(seed)

@@ -39,9 +39,12 @@ class SeedbridgeError(Exception):
 
 
 class Problem:
-    """One rule broken at one place: ``file:line:column field: message``."""
+    """One rule broken at one place: ``file:line:column field: message``.
 
-    __slots__ = ("column", "field", "file", "line", "message")
+    ``rule`` is the stable id of the rule (``unknown-key``, ``pin-out-of-range``...; docs/manifest.md
+    lists them), the same in Python and R; None where a checker has no ids."""
+
+    __slots__ = ("column", "field", "file", "line", "message", "rule")
 
     def __init__(
         self,
@@ -51,12 +54,14 @@ class Problem:
         line: int | None = None,
         column: int | None = None,
         field: str | None = None,
+        rule: str | None = None,
     ) -> None:
         self.message = message
         self.file = file
         self.line = line
         self.column = column
         self.field = field
+        self.rule = rule
 
     def __str__(self) -> str:
         where = self.file or ""

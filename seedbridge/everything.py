@@ -1,35 +1,49 @@
-"""``seed_everything``: apply one job's seed to every Python-side framework, and report what was done.
+"""``seed_everything``: apply one job's seed to every framework target it names, and report what was done.
 
-Also ``snapshot`` / ``restore``, which capture and put back the RNG state of every framework seeded in
-this process together. A framework is imported only when it is seeded or its state is captured.
+Targets come from one registry (``seedbridge.targets``): the built-in ones and those installed packages add
+through the ``seedbridge.targets`` entry points. A framework is imported only when it is seeded. What was
+seeded, and under which job, is remembered for ``snapshot`` and ``save_rng_state`` (seedbridge.checkpoint).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
-import sys
+import os
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from seedbridge import _context
+from seedbridge import _context, targets
 from seedbridge.derive import key_text
-from seedbridge.errors import FrameworkError
+from seedbridge.errors import DerivationError, MissingDependencyError, SeedRangeError
 
-__all__ = ["TARGETS", "FrameworkSeed", "RNGState", "SeedReport", "restore", "seed_everything", "snapshot"]
+__all__ = ["FrameworkSeed", "SeedReport", "current", "seed_everything", "seeded"]
 
 logger = logging.getLogger("seedbridge")
 
-# The frameworks seed_everything can seed, in the order it seeds them. Caffe is seeded through its solver
-# files, not in-process. R is seeded only when the job (or the caller) names it.
-TARGETS = ("python", "numpy", "torch", "tensorflow", "r")
-_DEFAULT_TARGETS = ("python", "numpy", "torch", "tensorflow")
-
-# Frameworks seeded in this process, in seeding order: what snapshot() captures by default.
+# Targets seeded in this process, in seeding order (with what they also seed): what snapshot() captures by
+# default. And the job the last seed_everything applied: what a checkpoint records and checks.
 _seeded: dict[str, None] = {}
+_current: dict[str, Any] | None = None
+
+
+def seeded() -> tuple[str, ...]:
+    """The targets seeded in this process so far (by seed_everything), in seeding order."""
+    return tuple(_seeded)
+
+
+def current() -> dict[str, Any] | None:
+    """The job of this process's last seed_everything: ``{"job", "keys", "manifest_digest", "manifest",
+    "derivation", "rank"}``, or None before any."""
+    if _current is None:
+        return None
+    out = {k: v for k, v in _current.items() if k != "_manifest"}
+    # The digest (a JSON dump and a SHA-256 of the whole manifest) only when asked: seed_everything can run
+    # once per test, a checkpoint is rarer.
+    out["manifest_digest"] = _current["_manifest"].digest()
+    return out
 
 
 @dataclass(frozen=True)
@@ -37,7 +51,7 @@ class FrameworkSeed:
     """What seed_everything did to one framework."""
 
     framework: str
-    version: str
+    version: str | None
     seed: int
     flags: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
@@ -58,6 +72,8 @@ class SeedReport:
     keys: Mapping[str, str] = field(default_factory=dict, hash=False)
     frameworks: tuple[FrameworkSeed, ...] = ()
     warnings: tuple[str, ...] = ()
+    rank: int | None = None
+    rank_source: str | None = None
 
     def __getitem__(self, framework: str) -> FrameworkSeed:
         for entry in self.frameworks:
@@ -79,6 +95,8 @@ class SeedReport:
             "manifest": self.manifest,
             "frameworks": [entry.to_dict() for entry in self.frameworks],
             "warnings": list(self.warnings),
+            "rank": self.rank,
+            "rank_source": self.rank_source,
         }
 
     def to_json(self, **kwargs: Any) -> str:
@@ -89,11 +107,13 @@ class SeedReport:
         keys = ", ".join(f"{k}={v}" for k, v in self.keys.items())
         lines = [f"seedbridge: job {self.job!r}" + (f" ({keys})" if keys else "")
                  + f" seed {self.seed}, profile {self.profile}, derivation {self.derivation}"]
+        if self.rank is not None:
+            lines[0] += f", rank {self.rank} ({self.rank_source})"
         width = max((len(e.framework) for e in self.frameworks), default=0)
-        vwidth = max((len(e.version) for e in self.frameworks), default=0)
+        vwidth = max((len(e.version or "-") for e in self.frameworks), default=0)
         for e in self.frameworks:
             flags = ", ".join(_flag_text(k, v) for k, v in e.flags.items())
-            lines.append(f"  {e.framework:<{width}}  {e.version:<{vwidth}}  seed {e.seed}  {flags}".rstrip())
+            lines.append(f"  {e.framework:<{width}}  {e.version or '-':<{vwidth}}  seed {e.seed}  {flags}".rstrip())
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -115,43 +135,46 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-@dataclass(frozen=True)
-class RNGState:
-    """The RNG state of several frameworks, captured together; picklable (torch tensors via torch.save)."""
-
-    states: Mapping[str, Any] = field(hash=False)
-
-    @property
-    def frameworks(self) -> tuple[str, ...]:
-        return tuple(self.states)
-
-
-def _module(target: str) -> Any:
-    return importlib.import_module(f"seedbridge.{target}")
-
-
-def _targets(job_frameworks: Iterable[str], frameworks: Iterable[str] | None) -> list[str]:
+def _chosen(job: str, listed: Iterable[str], frameworks: Iterable[str] | None) -> list[targets.Target]:
+    """The targets to seed: ``frameworks`` when given, else the job's list, else every available default one.
+    Built-in targets come in seeding order, others after them in the order given."""
     if frameworks is not None:
-        if isinstance(frameworks, str):
-            frameworks = [frameworks]
-        chosen = list(dict.fromkeys(frameworks))
-        for name in chosen:
-            if name == "caffe":
-                raise FrameworkError("frameworks: caffe is seeded through its solver files, not by "
-                                     "seed_everything, got 'caffe'")
-            if name not in TARGETS:
-                raise FrameworkError(f"frameworks: must be among {', '.join(TARGETS)}, got {name!r}")
-        for name in chosen:
-            _context.require(name)
-        return [t for t in TARGETS if t in chosen]
-    listed = [f for f in job_frameworks if f in TARGETS]
-    if listed:
-        for name in listed:
-            _context.require(name)
-        return [t for t in TARGETS if t in listed]
-    if any(f == "caffe" for f in job_frameworks):
-        return []  # a Caffe-only job: nothing to seed in this process
-    return [t for t in _DEFAULT_TARGETS if _context.installed(t)]
+        names = [frameworks] if isinstance(frameworks, str) else list(frameworks)
+        what = "frameworks"
+    else:
+        names, what = list(listed), f"jobs.{job}.frameworks"
+        if not names:
+            return [targets.get(n) for n in targets.DEFAULT if targets.get(n).available()]
+    names = list(dict.fromkeys(names))
+    found = [targets.get(n, what=what) for n in names]
+    for target in found:
+        if not target.available():
+            raise MissingDependencyError(_missing(target.NAME))
+    order = {name: i for i, name in enumerate(targets.BUILTIN)}
+    return sorted(found, key=lambda t: order.get(t.NAME, len(order)))
+
+
+def _missing(name: str) -> str:
+    if name in _context.EXTRAS:
+        module, extra = _context.EXTRAS[name]
+        if not _context.installed(name):
+            return f"the {name} target needs {module}; install seedbridge[{extra}]"
+        return f"the {name} target is installed ({module}) but cannot be used here; see docs/frameworks/{name}.md"
+    return f"the {name} target is registered but not available here (its available() is False)"
+
+
+def _rank(rank: int | str | None) -> tuple[int | None, str | None]:
+    if rank is None:
+        return None, None
+    if rank == "auto":
+        value, source = _context.detect_rank()
+        return value, source or "no rank variable set: rank 0"
+    if isinstance(rank, str):
+        # Decimal text is the key's own canonical form (keys are text; R's bridge passes every key as text).
+        if not (rank.isascii() and rank.isdigit()):
+            raise DerivationError(f"rank: must be None, a non-negative integer or 'auto', got {rank!r}")
+        return int(rank), "argument"
+    return _context.check_index("rank", rank), "argument"
 
 
 def seed_everything(
@@ -160,23 +183,35 @@ def seed_everything(
     manifest: _context.ManifestLike = None,
     frameworks: Iterable[str] | None = None,
     deterministic: bool = False,
+    rank: int | str | None = None,
     **keys: object,
 ) -> SeedReport:
-    """Seed ``random``, NumPy, PyTorch and TensorFlow/Keras (and R when the job lists it) with the job's seed.
+    """Seed every framework the job lists (python, numpy, torch, tensorflow, jax, r, caffe, or an installed
+    target) with the job's seed, and report what was done.
 
     ``job=None`` reads ``SEEDBRIDGE_JOB`` / ``SEEDBRIDGE_KEYS`` (set by ``seedbridge run`` and ``seedbridge env``).
     ``frameworks=None`` seeds the job's listed frameworks, or every installed one of python, numpy, torch
     and tensorflow when it lists none. ``deterministic=True``, or a job profile of deterministic or strict,
-    also turns on each framework's determinism switches. The report is returned and logged at INFO."""
+    also turns on each framework's determinism switches. ``rank=None`` seeds every rank alike; an integer or
+    ``"auto"`` (RANK, SLURM_PROCID, OMPI_COMM_WORLD_RANK, PMI_RANK, else 0) adds the rank as a key. Every
+    target's range is checked before any is seeded. The report is returned and logged at INFO."""
+    global _current
     m, name, merged = _context.resolve(job, manifest, keys)
+    rank_value, rank_source = _rank(rank)
+    if rank_value is not None:
+        if "rank" in merged:
+            raise DerivationError(f"key 'rank': given both as rank={rank!r} and as a key {merged['rank']!r}")
+        merged["rank"] = rank_value
     j = m.job(name)
-    targets = _targets(j.frameworks, frameworks)
+    chosen = _chosen(name, j.frameworks, frameworks)
     seed = _context.main_seed(m, name, merged)
-    for target in targets:
-        if target != "r":
-            from seedbridge.derive import check_seed_for
-
-            check_seed_for(target, seed)
+    seeds: list[int] = []
+    for target in chosen:
+        bits = getattr(target, "SEED_BITS", None)
+        value = seed if bits is None else m.seed_for(name, merged, bits=bits)
+        if not 0 <= value <= target.SEED_MAX:
+            raise SeedRangeError(f"must be an integer in 0..{target.SEED_MAX} for {target.NAME}, got {value}")
+        seeds.append(value)
     profile = _context.profile(j, deterministic)
 
     notes: list[str] = []
@@ -189,57 +224,28 @@ def seed_everything(
                 f"hash randomisation on and cannot change it; start it with `seedbridge run {name} -- COMMAND` "
                 f"or after `eval \"$(seedbridge env {name})\"`"
             )
-    import os
-
     env_seed = os.environ.get("SEEDBRIDGE_SEED")
-    if job is None and env_seed is not None and env_seed != str(seed):
+    if job is None and env_seed is not None and env_seed != str(seed) and rank_value is None:
         notes.append(f"SEEDBRIDGE_SEED is {env_seed} but the manifest gives job {name!r} seed {seed}; "
                      "the manifest changed since the process was started")
 
     entries: list[FrameworkSeed] = []
-    for target in targets:
-        module = _module(target)
-        if target == "r":
-            # seedbridge.r.set_seed returns the run record: framework, job, keys, seed, r_version, ... .
-            result = dict(module.set_seed(name, manifest=m, **merged))
-            for known in ("framework", "job", "keys"):
-                result.pop(known, None)
-            used = int(result.pop("seed", seed))
-            ver = str(result.pop("r_version", None) or result.pop("version", None) or "")
-            entries.append(FrameworkSeed("r", ver, used, result))
-        else:
-            entries.append(FrameworkSeed(target, module.version(), seed, module.apply(seed, profile=profile)))
-        _seeded[target] = None
-        if target == "tensorflow":
-            # keras.utils.set_random_seed also seeds random and NumPy: their state is part of a snapshot.
-            _seeded.setdefault("python", None)
-            if _context.installed("numpy"):
-                _seeded.setdefault("numpy", None)
+    for target, value in zip(chosen, seeds, strict=True):
+        flags = dict(target.apply(value, profile=profile, job=j))
+        entries.append(FrameworkSeed(target.NAME, target.version(), value, flags))
+        _seeded[target.NAME] = None
+        for also in getattr(target, "ALSO_SEEDS", ()):
+            if targets.get(also).available():
+                _seeded.setdefault(also, None)
 
+    text_keys = {k: key_text(k, v) for k, v in sorted(merged.items())}
+    _current = {"job": name, "keys": text_keys, "_manifest": m, "manifest": m.path,
+                "derivation": m.derivation, "rank": rank_value}
     report = SeedReport(
-        job=name, seed=seed, profile=profile, derivation=m.derivation, manifest=m.path,
-        keys={k: key_text(k, v) for k, v in sorted(merged.items())},
-        frameworks=tuple(entries), warnings=tuple(notes),
+        job=name, seed=seed, profile=profile, derivation=m.derivation, manifest=m.path, keys=text_keys,
+        frameworks=tuple(entries), warnings=tuple(notes), rank=rank_value, rank_source=rank_source,
     )
     for note in notes:
         warnings.warn(note, RuntimeWarning, stacklevel=2)
     logger.info("%s", report)
     return report
-
-
-def snapshot(frameworks: Iterable[str] | None = None) -> RNGState:
-    """The RNG state of ``frameworks``; by default of every framework seeded in this process so far, or, before
-    any seeding, of ``random`` and whichever of numpy, torch and tensorflow are already imported."""
-    if frameworks is None:
-        chosen = list(_seeded) or ["python"] + [t for t in ("numpy", "torch", "tensorflow") if t in sys.modules]
-    else:
-        chosen = _targets((), frameworks)
-    return RNGState({t: _module(t).get_state() for t in chosen})
-
-
-def restore(state: RNGState) -> None:
-    """Put back every framework's RNG state captured by ``snapshot``."""
-    if not isinstance(state, RNGState):
-        raise FrameworkError(f"restore: must be given what snapshot() returned, got {type(state).__name__}")
-    for target, value in state.states.items():
-        _module(target).set_state(value)

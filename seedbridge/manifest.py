@@ -1,7 +1,10 @@
 """The manifest model: load, validate, create, dump and save ``seedbridge.yaml`` (docs/manifest.md).
 
-Validation walks the YAML node tree, so every problem carries file, line and field path, and all
-problems of a file are reported together in one ManifestError.
+The rules live once, as data, in ``manifest_schema.json`` (``_schema``); the R package reads the
+same file. A file is read the way R's yaml reads it (``_yaml``) and checked by one walk over the
+nodes (``_validate``), which reports every problem with file, line, field path and rule id. A
+Manifest built in Python is checked by the same walk over its plain data (``to_data``), so ``save``
+never writes a file ``load`` refuses.
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ from types import MappingProxyType
 
 import yaml
 
+from seedbridge import _schema, _yaml
 from seedbridge import derive as _derive
 from seedbridge._atomic import atomic_write_text
+from seedbridge._validate import Walker
+from seedbridge._validate import join as _join
 from seedbridge.errors import (
     DerivationError,
     ManifestError,
@@ -45,40 +51,29 @@ __all__ = [
     "loads",
 ]
 
-SCHEMA_VERSION = 1
 DEFAULT_MANIFEST = "seedbridge.yaml"
 MANIFEST_ENV = "SEEDBRIDGE_MANIFEST"
 
-FRAMEWORKS = ("python", "numpy", "torch", "tensorflow", "r", "caffe")
+# Views of the schema data (manifest_schema.json), for the code that needs the names.
+SCHEMA_VERSION = _schema.SCHEMA_VERSION
+_FIELDS = _schema.DATA["fields"]
+# The built-in targets. A job may also list a third-party target (any name matching
+# [a-z][a-z0-9_]*), which seed_everything looks up in the installed plug-ins.
+FRAMEWORKS: tuple[str, ...] = tuple(_schema.TARGET_MAX)
 # seeded: seeds only; deterministic: also each framework's determinism switches (warn on
 # nondeterministic ops); strict: deterministic, errors on nondeterministic ops, PYTHONHASHSEED required.
-PROFILES = ("seeded", "deterministic", "strict")
-ROOT_SOURCES = ("os-entropy", "env", "explicit")
-
+PROFILES: tuple[str, ...] = tuple(_FIELDS["job"]["keys"]["profile"]["one_of"])
+ROOT_SOURCES: tuple[str, ...] = tuple(_FIELDS["root"]["keys"]["source"]["one_of"])
 # R's RNGkind() choices (R 4.x ?RNGkind), minus "user-supplied" and "default", which name no fixed kind.
-R_KINDS = (
-    "Wichmann-Hill",
-    "Marsaglia-Multicarry",
-    "Super-Duper",
-    "Mersenne-Twister",
-    "Knuth-TAOCP",
-    "Knuth-TAOCP-2002",
-    "L'Ecuyer-CMRG",
-)
-R_NORMAL_KINDS = ("Kinderman-Ramage", "Buggy Kinderman-Ramage", "Ahrens-Dieter", "Box-Muller", "Inversion")
-R_SAMPLE_KINDS = ("Rounding", "Rejection")
-R_DEFAULT_KINDS = {"kind": "Mersenne-Twister", "normal.kind": "Inversion", "sample.kind": "Rejection"}
+R_KINDS: tuple[str, ...] = tuple(_FIELDS["r"]["keys"]["kind"]["one_of"])
+R_NORMAL_KINDS: tuple[str, ...] = tuple(_FIELDS["r"]["keys"]["normal.kind"]["one_of"])
+R_SAMPLE_KINDS: tuple[str, ...] = tuple(_FIELDS["r"]["keys"]["sample.kind"]["one_of"])
+R_DEFAULT_KINDS: dict[str, str] = dict(_schema.R_DEFAULT_KINDS)
+# Bytes a manifest may have; a larger file (or /dev/zero) is refused before it is read.
+FILE_LIMIT_BYTES = _schema.FILE_LIMIT_BYTES
 
-_HEX_ROOT = re.compile(r"0x[0-9a-f]{1,32}")
 _STR_TAG = "tag:yaml.org,2002:str"
-_INT_TAG = "tag:yaml.org,2002:int"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-_TOP_KEYS = ("seedbridge", "derivation", "root", "jobs")
-_ROOT_KEYS = ("entropy", "source", "env", "created")
-_JOB_KEYS = ("seed", "frameworks", "profile", "description", "r", "caffe")
-_R_KEYS = ("kind", "normal.kind", "sample.kind")
-_CAFFE_KEYS = ("solvers",)
 
 
 def default_path() -> str:
@@ -88,6 +83,10 @@ def default_path() -> str:
 
 def _hex(value: int) -> str:
     return f"0x{value:x}"
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class Root:
@@ -144,13 +143,15 @@ class Job:
         r: Mapping[str, str] | None = None,
         caffe: Mapping[str, Any] | None = None,
     ) -> None:
+        # Values are kept as given (a text where a list belongs stays text), so that building a
+        # Manifest reports what is wrong instead of silently reshaping it.
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "seed", seed)
-        object.__setattr__(self, "frameworks", tuple(frameworks))
+        object.__setattr__(self, "frameworks", frameworks if isinstance(frameworks, str) else tuple(frameworks))
         object.__setattr__(self, "profile", profile)
         object.__setattr__(self, "description", description)
-        object.__setattr__(self, "r", MappingProxyType(dict(r or {})))
-        object.__setattr__(self, "caffe", MappingProxyType(dict(caffe or {})))
+        object.__setattr__(self, "r", MappingProxyType(dict(r)) if isinstance(r, Mapping) else r or {})
+        object.__setattr__(self, "caffe", MappingProxyType(dict(caffe)) if isinstance(caffe, Mapping) else caffe or {})
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Job is immutable; cannot set {name}")
@@ -190,14 +191,34 @@ class Manifest:
 
     def __init__(self, root: Root, jobs: Iterable[Job] = (), *, derivation: int = _derive.DERIVATION_VERSION,
                  schema: int = SCHEMA_VERSION, path: str | os.PathLike[str] | None = None) -> None:
+        where = os.fspath(path) if path is not None else None
+        by_name: dict[str, Job] = {}
+        repeated: list[Problem] = []
+        for j in jobs:
+            if j.name in by_name:
+                repeated.append(Problem(_schema.RULES["duplicate-key"], file=where,
+                                        field=_join("jobs", str(j.name)), rule="duplicate-key"))
+            by_name[j.name] = j
+        self._set(root, by_name, derivation, schema, where)
+        # The same rules as a file: the walk over the plain data that `save` would write.
+        walker = Walker(where)
+        walker.manifest(_yaml.from_data(self.to_data()))
+        if repeated or walker.problems:
+            raise ManifestError(repeated + walker.problems)
+
+    def _set(self, root: Root, jobs: dict[str, Job], derivation: int, schema: int, path: str | None) -> None:
         object.__setattr__(self, "root", root)
-        object.__setattr__(self, "jobs", MappingProxyType({j.name: j for j in jobs}))
+        object.__setattr__(self, "jobs", MappingProxyType(jobs))
         object.__setattr__(self, "derivation", derivation)
         object.__setattr__(self, "schema", schema)
-        object.__setattr__(self, "path", os.fspath(path) if path is not None else None)
-        problems = _check_model(self)
-        if problems:
-            raise ManifestError(problems)
+        object.__setattr__(self, "path", path)
+
+    @classmethod
+    def _checked(cls, root: Root, jobs: dict[str, Job], derivation: int, schema: int, path: str) -> Manifest:
+        """A Manifest from values the walk has just accepted (``loads``): no second check."""
+        self = object.__new__(cls)
+        self._set(root, jobs, derivation, schema, path)
+        return self
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Manifest is immutable; cannot set {name}")
@@ -275,7 +296,7 @@ class Manifest:
             job=str(name), suggestions=close,
         )
 
-    def seed(self, job: str, *, bits: int = _derive.PORTABLE_BITS, **keys: object) -> int:
+    def seed(self, job: str, /, *, bits: int = _derive.PORTABLE_BITS, **keys: object) -> int:
         """The seed of ``job`` (with optional keys such as ``rank=1``), ``bits`` wide.
 
         A pinned job returns its pin when no keys are given; its keyed seeds derive from the pin."""
@@ -285,8 +306,7 @@ class Manifest:
                  bits: int = _derive.PORTABLE_BITS) -> int:
         """``seed`` with the keys as a mapping, for keys known only at run time (or named ``bits``)."""
         j = self.job(job)
-        if isinstance(bits, bool) or bits not in _derive.ALLOWED_BITS:
-            raise DerivationError(f"bits must be one of {', '.join(map(str, _derive.ALLOWED_BITS))}, got {bits!r}")
+        _derive.check_bits(bits)
         if j.seed is not None:
             if not keys:
                 if j.seed >= 2**bits:
@@ -303,28 +323,34 @@ class Manifest:
     # -- output ---------------------------------------------------------------------------------
 
     def to_data(self) -> dict[str, Any]:
-        """Plain data in the manifest's YAML shape (the root as a quoted hex string)."""
-        root: dict[str, Any] = {"entropy": _hex(self.root.entropy), "source": self.root.source}
-        if self.root.env is not None:
-            root["env"] = self.root.env
-        if self.root.created is not None:
-            root["created"] = self.root.created
-        jobs: dict[str, Any] = {}
+        """Plain data in the manifest's YAML shape (the root and wide pins as quoted hex text).
+
+        Values that break a rule are passed through as they are, for the check to report."""
+        r = self.root
+        root: dict[Any, Any] = {"entropy": _hex(r.entropy) if _is_int(r.entropy) and r.entropy >= 0 else r.entropy,
+                                "source": r.source}
+        if r.env is not None:
+            root["env"] = r.env
+        if r.created is not None:
+            root["created"] = r.created
+        jobs: dict[Any, Any] = {}
         for j in self.jobs.values():
-            entry: dict[str, Any] = {}
+            entry: dict[Any, Any] = {}
             if j.description is not None:
                 entry["description"] = j.description
             if j.seed is not None:
                 # R's yaml reads integers above 2**31-1 as NA: write wider pins as quoted hex.
-                entry["seed"] = j.seed if j.seed <= _derive.PORTABLE_MAX else _hex(j.seed)
+                wide = _is_int(j.seed) and j.seed > _schema.PLAIN_INTEGER_MAX
+                entry["seed"] = _hex(j.seed) if wide else j.seed
             if j.frameworks:
-                entry["frameworks"] = list(j.frameworks)
+                entry["frameworks"] = list(j.frameworks) if isinstance(j.frameworks, tuple) else j.frameworks
             if j.profile != "seeded":
                 entry["profile"] = j.profile
             if j.r:
-                entry["r"] = dict(j.r)
+                entry["r"] = dict(j.r) if isinstance(j.r, Mapping) else j.r
             if j.caffe:
-                entry["caffe"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in j.caffe.items()}
+                entry["caffe"] = ({k: (list(v) if isinstance(v, tuple) else v) for k, v in j.caffe.items()}
+                                  if isinstance(j.caffe, Mapping) else j.caffe)
             jobs[j.name] = entry
         return {"seedbridge": self.schema, "derivation": self.derivation, "root": root, "jobs": jobs}
 
@@ -378,58 +404,6 @@ _QuotingDumper.add_representer(str, _quoted_str)
 _QuotingDumper.add_representer(dict, _mapping)
 
 
-# -- model checks shared by loading and building from Python --------------------------------------
-
-
-def _check_model(m: Manifest) -> list[Problem]:
-    problems: list[Problem] = []
-
-    def bad(field: str, msg: str) -> None:
-        problems.append(Problem(msg, file=m.path, field=field))
-
-    if m.schema != SCHEMA_VERSION:
-        bad("seedbridge", f"schema version must be {SCHEMA_VERSION}, got {m.schema!r}")
-    if m.derivation not in _derive.SUPPORTED_DERIVATIONS:
-        bad("derivation", f"must be one of {_derive.SUPPORTED_DERIVATIONS}, got {m.derivation!r}")
-    r = m.root
-    if isinstance(r.entropy, bool) or not isinstance(r.entropy, int) or not 0 <= r.entropy <= _derive.ROOT_MAX:
-        bad("root.entropy", f"must be an integer in 0..2**128-1, got {r.entropy!r}")
-    if r.source not in ROOT_SOURCES:
-        bad("root.source", f"must be one of {', '.join(ROOT_SOURCES)}, got {r.source!r}")
-    if r.source == "env" and not (isinstance(r.env, str) and _ENV_NAME.fullmatch(r.env)):
-        bad("root.env", f"must name the environment variable when source is env, got {r.env!r}")
-    if r.source != "env" and r.env is not None:
-        bad("root.env", f"is only allowed when source is env (source is {r.source})")
-    for name, j in m.jobs.items():
-        base = f"jobs.{name}"
-        if not isinstance(name, str) or name == "":
-            bad(base, f"job names must be non-empty text, got {name!r}")
-        for fw in j.frameworks:
-            if fw not in FRAMEWORKS:
-                bad(f"{base}.frameworks", f"must be among {', '.join(FRAMEWORKS)}, got {fw!r}")
-        if len(set(j.frameworks)) != len(j.frameworks):
-            bad(f"{base}.frameworks", f"lists a framework twice: {list(j.frameworks)}")
-        if j.profile not in PROFILES:
-            bad(f"{base}.profile", f"must be one of {', '.join(PROFILES)}, got {j.profile!r}")
-        if j.seed is not None:
-            if isinstance(j.seed, bool) or not isinstance(j.seed, int) or not 0 <= j.seed <= _derive.ROOT_MAX:
-                bad(f"{base}.seed", f"must be an integer in 0..2**128-1, got {j.seed!r}")
-            else:
-                for fw in j.frameworks:
-                    top = _derive.FRAMEWORK_SEED_MAX.get(fw)
-                    if top is not None and j.seed > top:
-                        bad(f"{base}.seed", f"must be an integer in 0..{top} for {fw}, got {j.seed}")
-        for key, value in j.r.items():
-            choices = {"kind": R_KINDS, "normal.kind": R_NORMAL_KINDS, "sample.kind": R_SAMPLE_KINDS}.get(key)
-            if choices is None:
-                bad(f"{base}.r.{key}", f"unknown key; allowed keys: {', '.join(_R_KEYS)}")
-            elif value not in choices:
-                bad(f"{base}.r.{key}", f"must be one of {', '.join(choices)}, got {value!r}")
-        for key in j.caffe:
-            if key not in _CAFFE_KEYS:
-                bad(f"{base}.caffe.{key}", f"unknown key; allowed keys: {', '.join(_CAFFE_KEYS)}")
-    return problems
-
 
 # -- loading ------------------------------------------------------------------------------------
 
@@ -439,278 +413,61 @@ def as_manifest(manifest: Manifest | str | os.PathLike[str] | None) -> Manifest:
     return manifest if isinstance(manifest, Manifest) else load(manifest)
 
 
+def _refuse(where: str, rule: str, line: int | None = None, column: int | None = None,
+            **values: str) -> ManifestError:
+    message = _schema.RULES[rule].format(**values)
+    return ManifestError([Problem(message, file=where, line=line, column=column, rule=rule)])
+
+
 def load(path: str | os.PathLike[str] | None = None) -> Manifest:
-    """Load and validate a manifest: ``path``, else ``$SEEDBRIDGE_MANIFEST``, else ``seedbridge.yaml``."""
+    """Load and validate a manifest: ``path``, else ``$SEEDBRIDGE_MANIFEST``, else ``seedbridge.yaml``.
+
+    Only a regular file of at most ``FILE_LIMIT_BYTES`` (1 MiB) is read: a FIFO, a device or a
+    directory is refused without blocking."""
+    from seedbridge._files import Refused, open_regular
+
     target = os.fspath(path) if path is not None else default_path()
     try:
-        with open(target, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        raise ManifestError([Problem(
-            "no manifest here; create one with `seedbridge init` or name one with -m PATH "
-            f"or {MANIFEST_ENV}", file=target)]) from None
+        with open_regular(target) as fh:
+            raw = fh.read(FILE_LIMIT_BYTES + 1)
+    except Refused as exc:
+        if str(exc) == "no such file":
+            raise _refuse(target, "file-missing", how=f"-m PATH or {MANIFEST_ENV}") from None
+        raise _refuse(target, "not-a-file", reason=str(exc)) from None
     except OSError as exc:
-        raise ManifestError([Problem(f"cannot read the manifest: {exc.strerror}", file=target)]) from None
+        raise _refuse(target, "not-a-file", reason=f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > FILE_LIMIT_BYTES:
+        raise _refuse(target, "too-large", limit=str(FILE_LIMIT_BYTES))
+    # NUL first, as in R (which cannot even hold the text with a NUL in it).
+    if b"\0" in raw:
+        raise _refuse(target, "nul-character")
     try:
         text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ManifestError([Problem(f"must be UTF-8 text; byte {exc.start} is not", file=target)]) from None
+    except UnicodeDecodeError:
+        raise _refuse(target, "not-utf8") from None
     return loads(text, path=target)
 
 
 def loads(text: str, *, path: str | None = None) -> Manifest:
     """Validate manifest ``text``; ``path`` names it in error messages."""
     where = path or "<manifest>"
+    if "\0" in text:
+        raise _refuse(where, "nul-character")
+    if text.startswith("\ufeff"):  # a byte order mark, which libyaml also skips
+        text = text[1:]
     try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        column = mark.column + 1 if mark is not None else None
-        raise ManifestError([Problem(f"malformed YAML: {exc.problem or exc.context}", file=where,
-                                     line=line, column=column)]) from None
-    except yaml.YAMLError as exc:
-        raise ManifestError([Problem(f"malformed YAML: {exc}", file=where)]) from None
-    reader = _Reader(where)
-    manifest = reader.read(node)
-    if reader.problems:
-        raise ManifestError(reader.problems)
-    assert manifest is not None
-    return manifest
-
-
-try:  # the libyaml parser when PyYAML was built with it; node marks are the same
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
-
-
-class _Reader:
-    """Turns a composed YAML node tree into a Manifest, collecting every problem with its line."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
-        self._constructor = yaml.constructor.SafeConstructor()
-
-    def bad(self, node: yaml.Node | None, field: str, msg: str) -> None:
-        line = node.start_mark.line + 1 if node is not None else None
-        self.problems.append(Problem(msg, file=self.file, line=line, field=field))
-
-    def value(self, node: yaml.Node) -> Any:
-        return self._constructor.construct_object(node, deep=True)
-
-    def mapping(self, node: yaml.Node, field: str, allowed: tuple[str, ...] | None) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        """Key text -> (key node, value node); flags non-text keys, duplicates and unknown keys."""
-        if not isinstance(node, yaml.MappingNode):
-            self.bad(node, field or "(top level)", f"must be a mapping, got {self._describe(node)}")
-            return {}
-        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for knode, vnode in node.value:
-            if not isinstance(knode, yaml.ScalarNode) or knode.tag != _STR_TAG:
-                shown = knode.value if isinstance(knode, yaml.ScalarNode) else "a collection"
-                self.bad(knode, _join(field, str(shown)),
-                         f"keys must be text; YAML read {shown!r} as {self._describe(knode)}, quote it as \"{shown}\"")
-                continue
-            key = knode.value
-            kfield = _join(field, key)
-            if key in out:
-                self.bad(knode, kfield, f"duplicate key (first at line {out[key][0].start_mark.line + 1})")
-                continue
-            if allowed is not None and key not in allowed:
-                import difflib
-
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                self.bad(knode, kfield, f"unknown key{hint} (allowed: {', '.join(allowed)})")
-                continue
-            out[key] = (knode, vnode)
-        return out
-
-    def _describe(self, node: yaml.Node) -> str:
-        if isinstance(node, yaml.MappingNode):
-            return "a mapping"
-        if isinstance(node, yaml.SequenceNode):
-            return "a list"
-        kind = node.tag.rsplit(":", 1)[-1]
-        return {"str": "text", "int": "an integer", "bool": "a boolean", "null": "null", "float": "a number",
-                "timestamp": "a timestamp"}.get(kind, kind)
-
-    def integer(self, node: yaml.Node, field: str, *, allow_text: bool) -> int | None:
-        if isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG:
-            value = self.value(node)
-            if value > _derive.PORTABLE_MAX:
-                self.bad(node, field, f"integers above {_derive.PORTABLE_MAX} must be quoted hex text such as "
-                                      f"\"{_hex(value)}\" (R's yaml reads them as NA), got {node.value}")
-                return None
-            return int(value)
-        if allow_text and isinstance(node, yaml.ScalarNode) and node.tag == _STR_TAG:
-            try:
-                return _derive.parse_int(node.value)
-            except DerivationError:
-                pass
-        self.bad(node, field, f"must be an integer, got {self._describe(node)} {getattr(node, 'value', '')!r}")
-        return None
-
-    def text(self, node: yaml.Node, field: str) -> str | None:
-        if isinstance(node, yaml.ScalarNode) and node.tag == _STR_TAG:
-            return str(node.value)
-        self.bad(node, field, f"must be text, got {self._describe(node)}")
-        return None
-
-    def read(self, node: yaml.Node | None) -> Manifest | None:
-        if node is None:
-            self.problems.append(Problem("the manifest is empty; create one with `seedbridge init`", file=self.file))
-            return None
-        top = self.mapping(node, "", _TOP_KEYS)
-        for key in _TOP_KEYS:
-            if key not in top and isinstance(node, yaml.MappingNode):
-                self.bad(node, key, "required key is missing")
-        schema = derivation = None
-        if "seedbridge" in top:
-            schema = self.integer(top["seedbridge"][1], "seedbridge", allow_text=False)
-            if schema is not None and schema != SCHEMA_VERSION:
-                self.bad(top["seedbridge"][1], "seedbridge", f"schema version must be {SCHEMA_VERSION}, got {schema}")
-        if "derivation" in top:
-            derivation = self.integer(top["derivation"][1], "derivation", allow_text=False)
-            if derivation is not None and derivation not in _derive.SUPPORTED_DERIVATIONS:
-                self.bad(top["derivation"][1], "derivation",
-                         f"must be one of {', '.join(map(str, _derive.SUPPORTED_DERIVATIONS))}, got {derivation}")
-        root = self.read_root(top["root"][1]) if "root" in top else None
-        jobs: list[Job] = []
-        if "jobs" in top:
-            jnode = top["jobs"][1]
-            if isinstance(jnode, yaml.ScalarNode) and jnode.tag == "tag:yaml.org,2002:null":
-                pass  # `jobs:` with nothing under it: no jobs yet
-            else:
-                for name, (knode, vnode) in self.mapping(jnode, "jobs", None).items():
-                    job = self.read_job(name, knode, vnode)
-                    if job is not None:
-                        jobs.append(job)
-        if self.problems or root is None or schema is None or derivation is None:
-            return None
-        try:
-            return Manifest(root, jobs, derivation=derivation, schema=schema, path=self.file)
-        except ManifestError as exc:  # pragma: no cover - the reader checks each rule with its line first
-            self.problems.extend(exc.problems)
-            return None
-
-    def read_root(self, node: yaml.Node) -> Root | None:
-        fields = self.mapping(node, "root", _ROOT_KEYS)
-        before = len(self.problems)
-        entropy = None
-        if "entropy" not in fields:
-            if isinstance(node, yaml.MappingNode):
-                self.bad(node, "root.entropy", "required key is missing")
-        else:
-            enode = fields["entropy"][1]
-            if isinstance(enode, yaml.ScalarNode) and enode.tag == _STR_TAG and _HEX_ROOT.fullmatch(enode.value) \
-                    and enode.style in ('"', "'"):
-                entropy = int(enode.value, 16)
-            else:
-                shown = enode.value if isinstance(enode, yaml.ScalarNode) else self._describe(enode)
-                self.bad(enode, "root.entropy",
-                         f"must be a quoted lower-case hex string of up to 128 bits such as \"0x2a\", got {shown!r}"
-                         + ("" if not isinstance(enode, yaml.ScalarNode) or enode.style else " (unquoted)"))
-        source = "explicit"
-        if "source" in fields:
-            s = self.text(fields["source"][1], "root.source")
-            if s is not None and s not in ROOT_SOURCES:
-                self.bad(fields["source"][1], "root.source", f"must be one of {', '.join(ROOT_SOURCES)}, got {s!r}")
-            source = s or source
-        env = None
-        if "env" in fields:
-            env = self.text(fields["env"][1], "root.env")
-            if env is not None and not _ENV_NAME.fullmatch(env):
-                self.bad(fields["env"][1], "root.env", f"must be an environment variable name, got {env!r}")
-            if source != "env":
-                self.bad(fields["env"][1], "root.env", f"is only allowed when source is env (source is {source})")
-        elif source == "env" and "source" in fields:
-            self.bad(fields["source"][1], "root.env", "source env needs root.env, the variable's name")
-        created = None
-        if "created" in fields:
-            cnode = fields["created"][1]
-            value = self.value(cnode) if isinstance(cnode, yaml.ScalarNode) else None
-            if isinstance(value, datetime.date):
-                created = value.isoformat()  # an unquoted YAML timestamp
-            elif isinstance(value, str):
-                created = value
-            else:
-                self.bad(cnode, "root.created", f"must be an ISO 8601 timestamp, got {self._describe(cnode)}")
-        if len(self.problems) > before or entropy is None:
-            return None
-        return Root(entropy, source=source, env=env, created=created)
-
-    def read_job(self, name: str, knode: yaml.Node, node: yaml.Node) -> Job | None:
-        base = _join("jobs", name)
-        if name == "":
-            self.bad(knode, base, "job names must not be empty")
-            return None
-        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
-            return Job(name)  # `train:` with nothing under it
-        fields = self.mapping(node, base, _JOB_KEYS)
-        before = len(self.problems)
-        opts: dict[str, Any] = {}
-        if "seed" in fields:
-            snode = fields["seed"][1]
-            seed = self.integer(snode, f"{base}.seed", allow_text=True)
-            if seed is not None:
-                if not 0 <= seed <= _derive.ROOT_MAX:
-                    self.bad(snode, f"{base}.seed", f"must be an integer in 0..2**128-1, got {seed}")
-                opts["seed"] = seed
-        if "frameworks" in fields:
-            fnode = fields["frameworks"][1]
-            if not isinstance(fnode, yaml.SequenceNode):
-                self.bad(fnode, f"{base}.frameworks", f"must be a list such as [numpy, torch], got {self._describe(fnode)}")
-            else:
-                fws: list[str] = []
-                for item in fnode.value:
-                    fw = self.text(item, f"{base}.frameworks")
-                    if fw is None:
-                        continue
-                    if fw not in FRAMEWORKS:
-                        self.bad(item, f"{base}.frameworks", f"must be among {', '.join(FRAMEWORKS)}, got {fw!r}")
-                    elif fw in fws:
-                        self.bad(item, f"{base}.frameworks", f"lists {fw!r} twice")
-                    else:
-                        fws.append(fw)
-                opts["frameworks"] = fws
-        if "profile" in fields:
-            p = self.text(fields["profile"][1], f"{base}.profile")
-            if p is not None and p not in PROFILES:
-                self.bad(fields["profile"][1], f"{base}.profile", f"must be one of {', '.join(PROFILES)}, got {p!r}")
-            opts["profile"] = p
-        if "description" in fields:
-            opts["description"] = self.text(fields["description"][1], f"{base}.description")
-        if "r" in fields:
-            rmap: dict[str, str] = {}
-            choices = {"kind": R_KINDS, "normal.kind": R_NORMAL_KINDS, "sample.kind": R_SAMPLE_KINDS}
-            for key, (_, vnode) in self.mapping(fields["r"][1], f"{base}.r", _R_KEYS).items():
-                v = self.text(vnode, f"{base}.r.{key}")
-                if v is not None and v not in choices[key]:
-                    self.bad(vnode, f"{base}.r.{key}", f"must be one of {', '.join(choices[key])}, got {v!r}")
-                if v is not None:
-                    rmap[key] = v
-            opts["r"] = rmap
-        if "caffe" in fields:
-            cmap: dict[str, Any] = {}
-            for key, (_, vnode) in self.mapping(fields["caffe"][1], f"{base}.caffe", _CAFFE_KEYS).items():
-                if not isinstance(vnode, yaml.SequenceNode):
-                    self.bad(vnode, f"{base}.caffe.{key}", f"must be a list of solver file paths, got {self._describe(vnode)}")
-                    continue
-                cmap[key] = tuple(p for p in (self.text(i, f"{base}.caffe.{key}") for i in vnode.value) if p is not None)
-            opts["caffe"] = cmap
-        if "seed" in opts and opts.get("frameworks"):
-            for fw in opts["frameworks"]:
-                top = _derive.FRAMEWORK_SEED_MAX[fw]
-                if opts["seed"] > top:
-                    self.bad(fields["seed"][1], f"{base}.seed", f"must be an integer in 0..{top} for {fw}, got {opts['seed']}")
-        if len(self.problems) > before:
-            return None
-        return Job(name, **opts)
-
-
-def _join(base: str, key: str) -> str:
-    # Field paths read as jobs.train.seed; a key that itself contains a dot or space is shown quoted.
-    shown = key if key and all(c.isalnum() or c in "_-" for c in key) else f'"{key}"'
-    return f"{base}.{shown}" if base else shown
+        _yaml.check_text(text)
+        node = _yaml.read(text)
+    except _yaml.Fatal as fatal:
+        raise _refuse(where, fatal.rule, fatal.line, fatal.column, **fatal.details) from None
+    if node is None or node.kind == "null":
+        raise _refuse(where, "empty")
+    walker = Walker(where)
+    values = walker.manifest(node)
+    if walker.problems:
+        raise ManifestError(walker.problems)
+    root = values["root"]
+    rootobj = Root(root["entropy"], source=root.get("source", "explicit"), env=root.get("env"),
+                   created=root.get("created"))
+    jobs = {name: Job(name, **job) for name, job in values["jobs"]}
+    return Manifest._checked(rootobj, jobs, values["derivation"], values["seedbridge"], where)

@@ -8,14 +8,21 @@
 from __future__ import annotations
 
 import random
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from seedbridge import _context
-from seedbridge.manifest import Manifest
+from seedbridge.derive import FRAMEWORK_SEED_MAX
+from seedbridge.errors import FrameworkError
 
-__all__ = ["NAME", "apply", "available", "get_state", "hash_seed_fixed", "set_seed", "set_state", "snippet", "version"]
+if TYPE_CHECKING:
+    from seedbridge.manifest import Job, Manifest
+
+__all__ = ["NAME", "SEED_MAX", "apply", "available", "get_state", "hash_seed_fixed", "set_seed", "set_state",
+           "snippet", "state_data", "state_tuple", "version"]
 
 NAME = "python"
+SEED_MAX = FRAMEWORK_SEED_MAX[NAME]
 
 
 def available() -> bool:
@@ -28,7 +35,7 @@ def version() -> str:
     return platform.python_version()
 
 
-def apply(seed: int, *, profile: str = "seeded") -> dict[str, Any]:
+def apply(seed: int, *, profile: str = "seeded", job: Job | None = None) -> dict[str, Any]:
     """Seed ``random``; the flags set (no determinism switch exists for it)."""
     random.seed(seed)
     return {"random.seed": seed}
@@ -39,12 +46,32 @@ def set_seed(job: str | None = None, *, manifest: _context.ManifestLike = None, 
     return _context.set_seed(NAME, apply, job, manifest, keys)
 
 
-def get_state() -> object:
-    return random.getstate()
+def state_data(state: tuple[Any, ...]) -> dict[str, Any]:
+    """A ``random.Random.getstate()`` tuple as plain data: ``{"version", "internal" (625 ints), "gauss_next"}``."""
+    version_, internal, gauss_next = state
+    return {"version": version_, "internal": list(internal), "gauss_next": gauss_next}
 
 
-def set_state(state: Any) -> None:
-    random.setstate(state)
+def state_tuple(data: Mapping[str, Any], what: str) -> tuple[Any, ...]:
+    """``state_data``'s inverse, checked by a scratch ``random.Random`` (``what`` names it in errors)."""
+    try:
+        value = (data["version"], tuple(data["internal"]), data["gauss_next"])
+        if not all(type(v) is int for v in value[1]) or not (value[2] is None or type(value[2]) is float):
+            raise TypeError("internal must hold ints and gauss_next be a float or None")
+        random.Random().setstate(value)
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise FrameworkError(f"{what}: must be a Python random state as seedbridge.python.get_state() returns "
+                             f"({exc})") from None
+    return value
+
+
+def get_state() -> dict[str, Any]:
+    """``random.getstate()`` as plain data (``state_data``)."""
+    return state_data(random.getstate())
+
+
+def set_state(state: Mapping[str, Any]) -> None:
+    random.setstate(state_tuple(state, "python state"))
 
 
 def hash_seed_fixed() -> bool:
@@ -57,7 +84,7 @@ def hash_seed_fixed() -> bool:
     return value.isascii() and value.isdigit()
 
 
-def snippet(manifest: Manifest, job: str, **keys: object) -> str:
+def snippet(manifest: Manifest, job: str, /, **keys: object) -> str:
     """Standalone Python that seeds ``random`` like ``seed_everything`` does."""
     seed = _context.main_seed(manifest, job, keys, NAME)
     return (

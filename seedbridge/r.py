@@ -1,5 +1,9 @@
 """The R target: seed the R session embedded through rpy2, and emit R code for places without rpy2.
 
+R can be used from the main thread only: rpy2 runs the embedded R in the process's main thread, and R is not
+thread-safe (rpy2 docs, "Multithreading"; calls from other threads error out or crash the process), so every
+function that reaches R checks the thread first and raises FrameworkError.
+
 ``set_seed`` pins all three of R's RNG kinds (``kind``, ``normal.kind``, ``sample.kind``; the job's
 ``r:`` block in the manifest overrides the defaults Mersenne-Twister / Inversion / Rejection), calls
 ``set.seed`` with the job's portable 31-bit seed, then reads ``.Random.seed[1]`` back to check that
@@ -12,17 +16,22 @@ rpy2 is imported inside the functions that apply seeds; ``snippet`` needs neithe
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from seedbridge.derive import PORTABLE_BITS
+from seedbridge import _context
+from seedbridge.derive import FRAMEWORK_SEED_MAX, PORTABLE_BITS, check_seed_for
 from seedbridge.errors import FrameworkError, MissingDependencyError
-from seedbridge.manifest import as_manifest
+from seedbridge.manifest import R_DEFAULT_KINDS, as_manifest
 
 if TYPE_CHECKING:
-    from seedbridge.manifest import Manifest
+    from seedbridge.manifest import Job, Manifest
 
-__all__ = ["available", "get_state", "set_seed", "set_state", "snippet"]
+__all__ = ["NAME", "SEED_MAX", "apply", "available", "get_state", "set_seed", "set_state", "snippet", "version"]
+
+NAME = "r"
+SEED_MAX = FRAMEWORK_SEED_MAX[NAME]
 
 KIND_FIELDS = ("kind", "normal.kind", "sample.kind")
 
@@ -97,8 +106,16 @@ function(kinds, random_seed) {
 _functions: dict[str, Any] = {}
 
 
+def _main_thread_only() -> None:
+    thread = threading.current_thread()
+    if thread is not threading.main_thread():
+        raise FrameworkError(f"r can be seeded from the main thread only (R is not thread-safe and rpy2 runs it in "
+                             f"the main thread), got a call from thread {thread.name!r}")
+
+
 def _robjects() -> Any:
-    """rpy2.robjects, importing it (and starting the embedded R) on first use."""
+    """rpy2.robjects, importing it (and starting the embedded R) on first use; main thread only."""
+    _main_thread_only()
     try:
         import rpy2
     except ImportError as exc:
@@ -113,6 +130,7 @@ def _robjects() -> Any:
 
 
 def _r_function(name: str, source: str) -> Any:
+    _main_thread_only()
     if name not in _functions:
         _functions[name] = _robjects().r(source)
     return _functions[name]
@@ -137,36 +155,34 @@ def _decode_kinds(code: int) -> dict[str, str | None]:
     return out
 
 
-def set_seed(job: str, *, manifest: Manifest | str | os.PathLike[str] | None = None, **keys: object) -> dict[str, Any]:
-    """Seed the embedded R session for ``job`` with all three RNG kinds pinned.
+def version() -> str:
+    """The embedded R's version (``getRversion()``)."""
+    return str(_robjects().r("as.character(getRversion())")[0])
 
-    Returns a plain dict for the run record: ``framework`` ("r"), ``job``, ``keys``, ``seed`` (the
-    portable seed given to ``set.seed``), ``kinds`` (``kind``, ``normal.kind``, ``sample.kind``),
-    ``random_seed_1`` (``.Random.seed[1]``), ``r_version`` and ``rpy2_version``.
-    """
-    m = as_manifest(manifest)
-    kinds = m.job(job).r_kinds
-    seed = m.seed(job, bits=PORTABLE_BITS, **keys)  # 31 bits: what set.seed takes (a signed 32-bit int, NA is -2**31)
+
+def apply(seed: int, *, profile: str = "seeded", job: Job | None = None) -> dict[str, Any]:
+    """``set.seed(seed)`` in the embedded R with the job's three RNG kinds (``job.r``, else Mersenne-Twister /
+    Inversion / Rejection), then ``.Random.seed[1]`` read back to check they took. R has no determinism
+    switch beyond the kinds. Returns the flags: ``kinds``, ``random_seed_1``, ``rpy2_version``."""
+    kinds = dict(job.r_kinds) if job is not None else dict(R_DEFAULT_KINDS)
+    check_seed_for(NAME, seed)  # 31 bits: set.seed takes a signed 32-bit int, and NA_integer_ is -2**31
+    result = _r_function("set_seed", _R_SET_SEED)(seed, *(kinds[f] for f in KIND_FIELDS))
     import rpy2
 
-    result = _r_function("set_seed", _R_SET_SEED)(seed, *(kinds[f] for f in KIND_FIELDS))
     got = dict(zip(KIND_FIELDS, (str(k) for k in result.rx2("kinds")), strict=True))
     code = int(result.rx2("random_seed_1")[0])
     if got != kinds or _decode_kinds(code) != kinds:
         raise FrameworkError(
-            f"r did not take the RNG kinds for job {job!r}: asked for {'/'.join(kinds.values())}, RNGkind() "
+            f"r did not take the RNG kinds: asked for {'/'.join(kinds.values())}, RNGkind() "
             f"reports {'/'.join(got.values())} and .Random.seed[1] is {code}"
         )
-    return {
-        "framework": "r",
-        "job": job,
-        "keys": dict(keys),
-        "seed": seed,
-        "kinds": dict(kinds),
-        "random_seed_1": code,
-        "r_version": str(result.rx2("r_version")[0]),
-        "rpy2_version": rpy2.__version__,
-    }
+    return {"set.seed": seed, "kinds": kinds, "random_seed_1": code, "rpy2_version": rpy2.__version__}
+
+
+def set_seed(job: str | None = None, *, manifest: _context.ManifestLike = None, **keys: object) -> dict[str, Any]:
+    """Seed the embedded R session for ``job`` with all three RNG kinds pinned; like every target's ``set_seed``
+    it returns ``{"seed": ..., **flags}`` (``apply``'s flags). ``job=None`` reads ``SEEDBRIDGE_JOB``."""
+    return _context.set_seed(NAME, apply, job, manifest, keys)
 
 
 def get_state() -> dict[str, Any]:
@@ -218,7 +234,7 @@ def _r_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def snippet(manifest: Manifest | str | os.PathLike[str] | None, job: str, **keys: object) -> str:
+def snippet(manifest: Manifest | str | os.PathLike[str] | None, job: str, /, **keys: object) -> str:
     """R code that pins the RNG kinds and seeds R for ``job``, for users who cannot install the R package.
 
     Needs neither R nor rpy2. The first line is an R comment naming the job and keys.
@@ -227,7 +243,7 @@ def snippet(manifest: Manifest | str | os.PathLike[str] | None, job: str, **keys
 
     m = as_manifest(manifest)
     kinds = m.job(job).r_kinds
-    seed = m.seed(job, bits=PORTABLE_BITS, **keys)
+    seed = m.seed_for(job, keys, bits=PORTABLE_BITS)
     label = f"job {_r_string(job)}"
     if keys:
         label += ", keys " + ", ".join(f"{_r_string(k)} = {_r_string(key_text(k, v))}" for k, v in sorted(keys.items()))

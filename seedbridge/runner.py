@@ -476,11 +476,10 @@ def _check_output(path: str, recorded: str | None, now: str | None, cwd: str, pr
         return OutputCheck(path, recorded, now, True, f"reproduced (sha256 {now[:12]})")
     detail = f"differs (sha256 {recorded[:12]} recorded, {now[:12]} now)"
     if previous is not None and sha256_file(previous) == recorded:
-        # The file from the recorded run was still on disk: say by how much the numbers moved.
-        from seedbridge.verify import compare_files
+        # The file from the recorded run was still on disk: say where and by how much the values moved.
+        from seedbridge._diff import compare_files
 
         cmp = compare_files(previous, os.path.join(cwd, path), name=path)
-        if cmp.numeric_detail:
-            detail += f": {cmp.numeric_detail}"
+        detail += f": {cmp.detail.removeprefix('differs: ')}"
     return OutputCheck(path, recorded, now, False, detail)
 

@@ -17,20 +17,24 @@ width we pass; NumPy ``Generator`` streams (128-bit) do not have that limit.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from seedbridge import _context
-from seedbridge.derive import check_seed_for
+from seedbridge.derive import FRAMEWORK_SEED_MAX, check_seed_for
 from seedbridge.envvars import DETERMINISM_ENV
-from seedbridge.errors import DerivationError
-from seedbridge.manifest import Manifest
+from seedbridge.errors import DerivationError, FrameworkError
 
 if TYPE_CHECKING:
     import torch
 
+    from seedbridge.manifest import Job, Manifest
+
 __all__ = [
     "CUBLAS_WORKSPACE_CONFIG",
     "NAME",
+    "SEED_MAX",
+    "SeededDataset",
     "WorkerSeeder",
     "apply",
     "available",
@@ -45,6 +49,7 @@ __all__ = [
 ]
 
 NAME = "torch"
+SEED_MAX = FRAMEWORK_SEED_MAX[NAME]
 TORCH_BITS = 64
 NUMPY_BITS = 128
 
@@ -69,7 +74,7 @@ def version() -> str:
     return str(_torch().__version__)
 
 
-def apply(seed: int, *, profile: str = "seeded") -> dict[str, Any]:
+def apply(seed: int, *, profile: str = "seeded", job: Job | None = None) -> dict[str, Any]:
     """Seed every device; with a deterministic or strict profile also turn on the determinism switches.
 
     Switches are only turned on, never off: a later seeded-only call leaves them as they are."""
@@ -107,55 +112,76 @@ def set_seed(job: str | None = None, *, manifest: _context.ManifestLike = None, 
     return _context.set_seed(NAME, apply, job, manifest, keys, deterministic=deterministic)
 
 
+def _tensor_bytes(tensor: Any) -> bytes:
+    return bytes(tensor.contiguous().untyped_storage())
+
+
 def get_state() -> dict[str, Any]:
-    """The CPU generator's state and, once CUDA has started, every device's."""
+    """The CPU generator's state and, once CUDA has started, every device's, as bytes:
+    ``{"cpu": bytes, "cuda": [bytes per device] or None}``."""
     torch = _torch()
-    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
-    return {"cpu": torch.get_rng_state(), "cuda": cuda}
+    cuda = None
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        cuda = [_tensor_bytes(t) for t in torch.cuda.get_rng_state_all()]
+    return {"cpu": _tensor_bytes(torch.get_rng_state()), "cuda": cuda}
 
 
-def set_state(state: dict[str, Any]) -> None:
+def set_state(state: Mapping[str, Any]) -> None:
+    """Put back ``get_state()``'s result. Every part is checked before any generator changes."""
     torch = _torch()
-    torch.set_rng_state(state["cpu"])
-    if state.get("cuda") is not None:
-        torch.cuda.set_rng_state_all(state["cuda"])
 
+    def tensor(data: object, what: str, size: int) -> Any:
+        if not isinstance(data, bytes) or len(data) != size:
+            shown = f"{len(data)} bytes" if isinstance(data, bytes) else type(data).__name__
+            raise FrameworkError(f"torch state: {what} must be {size} bytes from seedbridge.torch.get_state(), "
+                                 f"got {shown}")
+        return torch.frombuffer(bytearray(data), dtype=torch.uint8)
 
-def _parse_rank(name: str, value: str) -> int:
-    text = value.strip()
-    if not (text.isascii() and text.isdigit()):
-        raise DerivationError(f"environment variable {name}: must be a non-negative integer rank, got {value!r}")
-    return int(text)
+    if not isinstance(state, Mapping) or set(state) != {"cpu", "cuda"}:
+        raise FrameworkError(f"torch state: must be a dict with cpu and cuda from seedbridge.torch.get_state(), "
+                             f"got {state!r:.80}")
+    cpu = tensor(state["cpu"], "cpu", torch.get_rng_state().numel())
+    cuda = state["cuda"]
+    devices: list[Any] = []
+    if cuda is not None:
+        have = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if not isinstance(cuda, list) or len(cuda) != have:
+            count = len(cuda) if isinstance(cuda, list) else cuda
+            raise FrameworkError(f"torch state: holds the RNG state of {count} CUDA devices, but this process "
+                                 f"has {have}")
+        sizes = [t.numel() for t in torch.cuda.get_rng_state_all()]
+        devices = [tensor(data, f"cuda device {i}", size) for i, (data, size) in enumerate(zip(cuda, sizes,
+                                                                                              strict=True))]
+    torch.set_rng_state(cpu)
+    if devices:
+        torch.cuda.set_rng_state_all(devices)
 
 
 def current_rank() -> int:
-    """This process's rank: ``torch.distributed.get_rank()`` when initialised, else ``RANK``, else
-    ``LOCAL_RANK`` (torchrun sets both before the process starts), else 0."""
+    """This process's rank: ``torch.distributed.get_rank()`` when initialised, else the first of ``RANK``,
+    ``SLURM_PROCID``, ``OMPI_COMM_WORLD_RANK``, ``PMI_RANK`` that is set, else ``LOCAL_RANK``, else 0."""
     torch = _torch()
     dist = torch.distributed
     if dist.is_available() and dist.is_initialized():
         return int(dist.get_rank())
-    for name in ("RANK", "LOCAL_RANK"):
-        value = os.environ.get(name)
-        if value is not None and value.strip() != "":
-            return _parse_rank(name, value)
-    return 0
-
-
-def _check_index(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise DerivationError(f"{name}: must be a non-negative integer, got {value!r}")
-    return value
+    rank, source = _context.detect_rank()
+    if source is None and (os.environ.get("LOCAL_RANK") or "").strip() != "":
+        value = os.environ["LOCAL_RANK"]
+        if not (value.strip().isascii() and value.strip().isdigit()):
+            raise DerivationError(f"environment variable LOCAL_RANK: must be a non-negative integer rank, got {value!r}")
+        return int(value)
+    return rank
 
 
 def generator(job: str | None = None, *, manifest: _context.ManifestLike = None, rank: int | None = None,
               **keys: object) -> torch.Generator:
     """A CPU ``torch.Generator`` for ``DataLoader(generator=...)``, seeded ``seed(job, bits=64, **keys, rank=R)``.
 
-    It drives shuffling (RandomSampler) and the base seed the loader draws at each ``iter()``."""
+    It drives shuffling (RandomSampler) and the base seed the loader draws at each ``iter()``. For a run that
+    resumes, use ``WorkerSeeder.generator``, which ``set_epoch`` reseeds from the epoch."""
     th = _torch()
     m, name, merged = _context.resolve(job, manifest, keys)
-    r = current_rank() if rank is None else _check_index("rank", rank)
+    r = current_rank() if rank is None else _context.check_index("rank", rank)
     seed = _context.StreamBase(m, name, merged).seed(bits=TORCH_BITS, rank=r)
     g: torch.Generator = th.Generator()
     g.manual_seed(seed)
@@ -164,24 +190,49 @@ def generator(job: str | None = None, *, manifest: _context.ManifestLike = None,
 
 class WorkerSeeder:
     """A picklable ``worker_init_fn``: seeds torch, ``random`` and NumPy in each DataLoader worker from
-    the job's (rank, worker, epoch) stream.
+    the job's (rank, worker, epoch) stream, and owns a loader generator (``.generator``) for shuffling.
 
-    Call ``set_epoch(epoch)`` before each epoch's ``iter(loader)``, as for ``DistributedSampler``. If it is
-    never called, the epoch's place is taken by the loader's base seed, which the loader draws anew from
-    its generator at every ``iter()``, so epochs still differ (Lightning #20412 repeats them)."""
+    Call ``set_epoch(epoch)`` before each epoch's ``iter(loader)``, as for ``DistributedSampler``: it also
+    reseeds ``.generator`` from (rank, epoch), so epoch E shuffles the same whether the run got there
+    directly or resumed from a checkpoint. If it is never called, the epoch's place is taken by the loader's
+    base seed, which the loader draws anew from its generator at every ``iter()``, so epochs still differ
+    (Lightning #20412 repeats them)."""
 
     def __init__(self, stream: _context.StreamBase, rank: int, epoch: int | None = None) -> None:
         self._stream = stream
         self.rank = rank
         self.epoch = epoch
+        self._generator: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Workers get a copy without the loader's generator, which lives in the main process only.
+        return {"_stream": self._stream, "rank": self.rank, "epoch": self.epoch}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _generator=None)
+
+    @property
+    def generator(self) -> torch.Generator:
+        """The loader generator for ``DataLoader(generator=...)``: seeded ``seed(bits=64, rank=R)`` (as
+        ``seedbridge.torch.generator``), and ``seed(bits=64, rank=R, epoch=E)`` by each ``set_epoch(E)``."""
+        if self._generator is None:
+            self._generator = _torch().Generator()
+            self._reseed()
+        return self._generator  # type: ignore[no-any-return]
+
+    def _reseed(self) -> None:
+        extra = {} if self.epoch is None else {"epoch": self.epoch}
+        self._generator.manual_seed(self._stream.seed(bits=TORCH_BITS, rank=self.rank, **extra))
 
     def set_epoch(self, epoch: int) -> None:
-        self.epoch = _check_index("epoch", epoch)
+        self.epoch = _context.check_index("epoch", epoch)
+        if self._generator is not None:
+            self._reseed()
 
     def seeds(self, worker: int, *, epoch: int | None = None, loader_seed: int | None = None) -> dict[str, int]:
         """The seeds worker ``worker`` gets: ``{"torch": 64-bit, "numpy": 128-bit, "python": 128-bit}``."""
-        _check_index("worker", worker)
-        e = self.epoch if epoch is None else _check_index("epoch", epoch)
+        _context.check_index("worker", worker)
+        e = self.epoch if epoch is None else _context.check_index("epoch", epoch)
         extra: dict[str, object] = {"epoch": e} if e is not None else {"loader_seed": loader_seed or 0}
         wide = self._stream.seed(bits=NUMPY_BITS, rank=self.rank, worker=worker, **extra)
         return {
@@ -212,14 +263,152 @@ class WorkerSeeder:
 
 def worker_init_fn(job: str | None = None, *, manifest: _context.ManifestLike = None, rank: int | None = None,
                    epoch: int | None = None, **keys: object) -> WorkerSeeder:
-    """A ``worker_init_fn`` for ``DataLoader``; rank from torch.distributed / RANK / LOCAL_RANK unless given."""
+    """A ``worker_init_fn`` for ``DataLoader``; rank from torch.distributed / the rank variables unless given."""
     m, name, merged = _context.resolve(job, manifest, keys)
     _context.stream_keys(merged, rank=None, worker=None, epoch=None, loader_seed=None)
-    r = current_rank() if rank is None else _check_index("rank", rank)
-    return WorkerSeeder(_context.StreamBase(m, name, merged), r, None if epoch is None else _check_index("epoch", epoch))
+    r = current_rank() if rank is None else _context.check_index("rank", rank)
+    return WorkerSeeder(_context.StreamBase(m, name, merged), r,
+                        None if epoch is None else _context.check_index("epoch", epoch))
 
 
-def snippet(manifest: Manifest, job: str, **keys: object) -> str:
+class _LegacyNumpyState:
+    """Saves and restores NumPy's legacy global state (the RandomState behind ``np.random.rand``) in about a
+    microsecond, where ``np.random.get_state`` / ``set_state`` take tens (they copy the 624 words one by one).
+
+    The MT19937 state is ``{uint32_t key[624]; int pos;}`` (numpy/random/src/mt19937/mt19937.h), reached through
+    the bit generator's documented ``ctypes.state_address``; the layout is checked against ``get_state()`` first,
+    and anything unexpected (another bit generator) takes the slow, public path. The RandomState also caches one
+    Gaussian (``has_gauss``), which no fast interface reads: one ``standard_normal()`` tells whether it was
+    there (then the draw is that value and the words did not move), and a restore of such a state uses
+    ``set_state``."""
+
+    _WORDS = 624
+    _SIZE = 4 * _WORDS + 4
+
+    def __init__(self) -> None:
+        import ctypes
+
+        import numpy as np
+
+        self._np: Any = np  # Any: numpy's stubs do not export get_bit_generator (public since NumPy 1.25)
+        self._ctypes = ctypes
+        self._fast = self._layout_holds()
+
+    def _address(self) -> int | None:
+        bg = self._np.random.get_bit_generator()
+        return int(bg.ctypes.state_address) if isinstance(bg, self._np.random.MT19937) else None
+
+    def _layout_holds(self) -> bool:
+        address = self._address()
+        if address is None:
+            return False
+        _, key, pos, _, _ = self._np.random.get_state()
+        raw = self._ctypes.string_at(address, self._SIZE)
+        return bool(raw == key.astype("<u4").tobytes() + int(pos).to_bytes(4, "little", signed=True))
+
+    def save(self) -> tuple[Any, ...]:
+        np = self._np
+        address = self._address() if self._fast else None
+        if address is None:
+            return ("state", np.random.get_state())
+        raw = self._ctypes.string_at(address, self._SIZE)
+        gauss = np.random.standard_normal()
+        if self._ctypes.string_at(address, self._SIZE) == raw:  # the draw was the cached Gaussian
+            key = np.frombuffer(raw[: 4 * self._WORDS], dtype="<u4").astype(np.uint32)
+            return ("state", ("MT19937", key, int.from_bytes(raw[-4:], "little", signed=True), 1, float(gauss)))
+        return ("words", address, raw)
+
+    def restore(self, saved: tuple[Any, ...]) -> None:
+        if saved[0] == "state":
+            self._np.random.set_state(saved[1])
+        else:
+            self._np.random.seed(0)  # clears the cached Gaussian; the words are overwritten next
+            self._ctypes.memmove(saved[1], saved[2], self._SIZE)
+
+
+class SeededDataset:
+    """A map-style dataset whose sample ``i`` of epoch ``e`` draws from its own streams.
+
+    Inside ``dataset[i]``, Python's ``random``, NumPy's legacy global state and torch's CPU generator are seeded
+    from (job, keys, epoch, i), and put back afterwards, so an augmentation is the same with any number of
+    DataLoader workers, any batch size, any sampler order, and on resume. The seeds, from one SHA-256 of the
+    derivation message with keys ``epoch`` and ``index``:
+
+    - ``random.seed(seed(bits=128, ..., epoch=e, index=i))``
+    - ``np.random.seed(seed(bits=32, ...))`` (the legacy state's fast 32-bit seeding)
+    - ``torch.default_generator.manual_seed(seed(bits=64, ...))`` (torch keeps the low 32 bits on the CPU)
+
+    ``set_epoch(e)`` before each epoch's ``iter(loader)``. DataLoader workers copy the dataset when they start,
+    so with ``persistent_workers=True`` they never see a later epoch: use non-persistent workers.
+    A batch fetched through ``__getitems__`` (what DataLoader does) saves and restores the global states once
+    per batch rather than once per sample."""
+
+    def __init__(self, dataset: Any, job: str | None = None, *, manifest: _context.ManifestLike = None,
+                 **keys: object) -> None:
+        m, name, merged = _context.resolve(job, manifest, keys)
+        self.dataset = dataset
+        self.epoch = 0
+        self._stream = _context.SampleStream(m, name, merged)
+        _torch()
+        # NumPy is imported now when installed, so the first sample's NumPy draws are seeded too.
+        self._numpy = _LegacyNumpyState() if _context.installed("numpy") else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "epoch": self.epoch, "_stream": self._stream}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _numpy=_LegacyNumpyState() if _context.installed("numpy") else None)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = _context.check_index("epoch", epoch)
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def seeds(self, index: int, *, epoch: int | None = None) -> dict[str, int]:
+        """The seeds of sample ``index`` (in ``epoch``, default the current one), for the audit trail."""
+        e = self.epoch if epoch is None else _context.check_index("epoch", epoch)
+        digest = int.from_bytes(self._stream.digest(e, _context.check_index("index", index)), "big")
+        return {"python": digest >> 128, "numpy": digest >> 224, "torch": digest >> 192}
+
+    def _fetch_all(self, indices: Any) -> list[Any]:
+        import random
+
+        import torch
+
+        numpy = self._numpy
+        py_state, torch_state = random.getstate(), torch.default_generator.get_state()
+        numpy_state = numpy.save() if numpy is not None else None
+        try:
+            out = []
+            digest, epoch, check = self._stream.digest, self.epoch, _context.check_index
+            seed_random, seed_torch = random.seed, torch.default_generator.manual_seed
+            seed_numpy = numpy._np.random.seed if numpy is not None else None
+            for index in indices:
+                d = digest(epoch, check("index", index))
+                seed_random(int.from_bytes(d[:16], "big"))
+                if seed_numpy is not None:
+                    seed_numpy(int.from_bytes(d[:4], "big"))
+                seed_torch(int.from_bytes(d[:8], "big"))
+                out.append(self.dataset[index])
+            return out
+        finally:
+            random.setstate(py_state)
+            if numpy is not None and numpy_state is not None:
+                numpy.restore(numpy_state)
+            torch.default_generator.set_state(torch_state)
+
+    def __getitem__(self, index: int) -> Any:
+        return self._fetch_all((index,))[0]
+
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        return self._fetch_all(indices)
+
+    def __repr__(self) -> str:
+        return f"SeededDataset({self.dataset!r}, job={self._stream.job!r}, epoch={self.epoch})"
+
+
+def snippet(manifest: Manifest, job: str, /, **keys: object) -> str:
     """Standalone PyTorch code that applies the job's seed and, for its profile, the determinism switches."""
     seed = _context.main_seed(manifest, job, keys, NAME)
     profile = manifest.job(job).profile

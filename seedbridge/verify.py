@@ -1,8 +1,8 @@
 """Run a command several times with the same seeds and compare what it writes (docs/ci.md, "verify").
 
 Each run is a fresh process in a working directory of its own, so one run cannot read what another
-wrote. Outputs are compared byte for byte; when NumPy (``.npy``, ``.npz``), JSON or CSV files differ,
-the report gives the largest absolute difference and where it is, not just "differs".
+wrote. Outputs are compared by ``seedbridge._diff``: byte for byte, then, for NumPy (``.npy``,
+``.npz``), JSON and CSV files that differ, value by value, exactly (the report says where and by how much).
 
 Paths, as when run by hand (the rule, also in docs/ci.md):
 
@@ -16,17 +16,14 @@ Paths, as when run by hand (the rule, also in docs/ci.md):
   the value after ``-m``, ``-c`` or ``-e`` (``python -m pkg``, ``Rscript -e CODE``) is never rewritten;
 * files the program opens on its own, not named on the command line, are found through ``--link``,
   which symlinks a path of the caller's directory into every run directory.
-
-NumPy is imported only to compare ``.npy``/``.npz`` files.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 import threading
@@ -36,201 +33,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from seedbridge import _files
+from seedbridge._diff import Comparison, compare_files
 from seedbridge.envvars import job_environment, job_seed
 from seedbridge.errors import Problem, ValidationError
 from seedbridge.manifest import Manifest
 
 __all__ = [
     "STDOUT",
-    "Comparison",
     "RunOutcome",
     "VerifyReport",
-    "compare_files",
     "rewrite_command",
     "verify",
 ]
 
-NUMERIC_SUFFIXES = (".npy", ".npz", ".json", ".csv", ".tsv")
 STDOUT = "(stdout)"  # the name under which --stdout compares the command's standard output
-
-
-# -- comparing two files --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """How file ``b`` compares with file ``a``."""
-
-    match: bool  # identical bytes, or equal numbers within the tolerance
-    identical: bool  # identical bytes
-    detail: str  # one line for people
-    max_abs_diff: float | None = None  # for numeric files whose structure matches
-    numeric_detail: str | None = None  # "max |Δ| = 0.25 at [3, 1]"
-
-
-class _Acc:
-    """Largest absolute difference seen so far, and the first structural or text difference."""
-
-    def __init__(self) -> None:
-        self.max: float = 0.0
-        self.where: str | None = None
-        self.mismatch: str | None = None
-
-    def number(self, d: float, where: str) -> None:
-        if d > self.max or (self.where is None and d == self.max and d > 0):
-            self.max, self.where = d, where
-
-    def differ(self, what: str) -> None:
-        if self.mismatch is None:
-            self.mismatch = what
-
-
-def _num_diff(x: float, y: float) -> float:
-    if x == y or (math.isnan(x) and math.isnan(y)):
-        return 0.0
-    d = abs(x - y)
-    return math.inf if math.isnan(d) else d
-
-
-def _walk_json(x: Any, y: Any, path: str, acc: _Acc) -> None:
-    if isinstance(x, bool) or isinstance(y, bool) or isinstance(x, str) or isinstance(y, str) or x is None or y is None:
-        if x != y or type(x) is not type(y):
-            acc.differ(f"{path}: {json.dumps(x)[:40]} vs {json.dumps(y)[:40]}")
-    elif isinstance(x, (int, float)) and isinstance(y, (int, float)):
-        acc.number(_num_diff(float(x), float(y)), path)
-    elif isinstance(x, dict) and isinstance(y, dict):
-        if x.keys() != y.keys():
-            only = sorted(set(x) ^ set(y))
-            acc.differ(f"{path}: keys differ ({', '.join(map(repr, only[:3]))})")
-        for k in x.keys() & y.keys():
-            _walk_json(x[k], y[k], f"{path}.{k}", acc)
-    elif isinstance(x, list) and isinstance(y, list):
-        if len(x) != len(y):
-            acc.differ(f"{path}: {len(x)} items vs {len(y)}")
-        for i, (u, v) in enumerate(zip(x, y, strict=False)):
-            _walk_json(u, v, f"{path}[{i}]", acc)
-    else:
-        acc.differ(f"{path}: {type(x).__name__} vs {type(y).__name__}")
-
-
-def _json_diff(a: str, b: str, acc: _Acc) -> bool:
-    try:
-        with open(a, encoding="utf-8") as fa, open(b, encoding="utf-8") as fb:
-            x, y = json.load(fa), json.load(fb)
-    except (ValueError, UnicodeDecodeError):
-        return False
-    _walk_json(x, y, "$", acc)
-    return True
-
-
-def _csv_diff(a: str, b: str, acc: _Acc, delimiter: str) -> bool:
-    try:
-        with open(a, encoding="utf-8", newline="") as fa, open(b, encoding="utf-8", newline="") as fb:
-            rows_a = list(csv.reader(fa, delimiter=delimiter))
-            rows_b = list(csv.reader(fb, delimiter=delimiter))
-    except (csv.Error, UnicodeDecodeError):
-        return False
-    if len(rows_a) != len(rows_b):
-        acc.differ(f"{len(rows_a)} rows vs {len(rows_b)}")
-    for r, (ra, rb) in enumerate(zip(rows_a, rows_b, strict=False), start=1):
-        if len(ra) != len(rb):
-            acc.differ(f"row {r}: {len(ra)} columns vs {len(rb)}")
-        for c, (u, v) in enumerate(zip(ra, rb, strict=False), start=1):
-            if u == v:
-                continue
-            try:
-                acc.number(_num_diff(float(u), float(v)), f"row {r}, column {c}")
-            except ValueError:
-                acc.differ(f"row {r}, column {c}: {u[:30]!r} vs {v[:30]!r}")
-    return True
-
-
-def _array_diff(np: Any, x: Any, y: Any, label: str, acc: _Acc) -> None:
-    if x.shape != y.shape:
-        acc.differ(f"{label}shape {x.shape} vs {y.shape}")
-        return
-    kinds = x.dtype.kind + y.dtype.kind
-    if not set(kinds) <= set("biufc"):
-        n = int(np.count_nonzero(x != y))
-        if n:
-            acc.differ(f"{label}{n} of {x.size} elements differ ({x.dtype} values)")
-        return
-    if x.size == 0:
-        return
-    wide = np.complex128 if "c" in kinds else np.float64
-    xf, yf = x.astype(wide), y.astype(wide)
-    with np.errstate(invalid="ignore", over="ignore"):
-        d = np.abs(xf - yf)
-        d = np.where((xf == yf) | (np.isnan(xf) & np.isnan(yf)), 0.0, d)
-        d = np.where(np.isnan(d), np.inf, d)
-    i = int(np.argmax(d))
-    at = [int(k) for k in np.unravel_index(i, d.shape)]
-    acc.number(float(d.flat[i]), f"{label}{at}")
-
-
-def _numpy_diff(a: str, b: str, acc: _Acc, npz: bool) -> bool:
-    import numpy as np
-
-    try:
-        if not npz:
-            _array_diff(np, np.load(a, allow_pickle=False), np.load(b, allow_pickle=False), "", acc)
-            return True
-        with np.load(a, allow_pickle=False) as za, np.load(b, allow_pickle=False) as zb:
-            if set(za.files) != set(zb.files):
-                acc.differ(f"arrays differ: {sorted(za.files)} vs {sorted(zb.files)}")
-            for name in sorted(set(za.files) & set(zb.files)):
-                _array_diff(np, za[name], zb[name], f"{name}", acc)
-    except (ValueError, OSError, EOFError):
-        return False
-    return True
-
-
-def _first_difference(a: str, b: str) -> int | None:
-    with open(a, "rb") as fa, open(b, "rb") as fb:
-        offset = 0
-        while True:
-            ca, cb = fa.read(1 << 20), fb.read(1 << 20)
-            if ca != cb:
-                n = min(len(ca), len(cb))
-                i = next((k for k in range(n) if ca[k] != cb[k]), n)
-                return offset + i
-            if not ca:
-                return None
-            offset += len(ca)
-
-
-def compare_files(a: str | os.PathLike[str], b: str | os.PathLike[str], *, atol: float = 0.0,
-                  name: str | None = None) -> Comparison:
-    """Compare ``b`` with ``a``: bytes first; numeric files that differ get their largest absolute
-    difference. Equal numbers in different bytes (JSON spacing, say) match; so do numbers within ``atol``.
-    The file type comes from the suffix of ``name`` (default: ``a``)."""
-    a, b = os.fspath(a), os.fspath(b)
-    offset = _first_difference(a, b)
-    if offset is None:
-        return Comparison(True, True, "identical")
-    size_a, size_b = os.path.getsize(a), os.path.getsize(b)
-    byte_detail = f"bytes differ from offset {offset} ({size_a} vs {size_b} bytes)"
-    suffix = os.path.splitext(name or a)[1].lower()
-    acc = _Acc()
-    parsed = False
-    if suffix in (".npy", ".npz"):
-        parsed = _numpy_diff(a, b, acc, npz=suffix == ".npz")
-    elif suffix == ".json":
-        parsed = _json_diff(a, b, acc)
-    elif suffix in (".csv", ".tsv"):
-        parsed = _csv_diff(a, b, acc, "," if suffix == ".csv" else "\t")
-    if not parsed:
-        return Comparison(False, False, byte_detail)
-    if acc.mismatch is not None:
-        numeric = f"max |Δ| = {acc.max:.6g} at {acc.where}" if acc.where else None
-        text = f"differs: {acc.mismatch}" + (f"; {numeric}" if numeric else "")
-        return Comparison(False, False, text, None, numeric)
-    numeric = f"max |Δ| = {acc.max:.6g}" + (f" at {acc.where}" if acc.where else "")
-    if acc.max == 0:
-        return Comparison(True, False, f"same values, different bytes ({byte_detail})", 0.0, numeric)
-    if acc.max <= atol:
-        return Comparison(True, False, f"within tolerance: {numeric} <= {atol:g}", acc.max, numeric)
-    return Comparison(False, False, f"differs: {numeric}", acc.max, numeric)
 
 
 # -- running --------------------------------------------------------------------------------------
@@ -289,10 +106,11 @@ class FileReport:
     path: str
     comparisons: dict[int, Comparison] = field(default_factory=dict)  # run index (2..N) -> vs run 1
     missing_in: list[int] = field(default_factory=list)
+    unusable: dict[int, str] = field(default_factory=dict)  # run index -> why it is not a regular file
 
     @property
     def match(self) -> bool:
-        return not self.missing_in and all(c.match for c in self.comparisons.values())
+        return not self.missing_in and not self.unusable and all(c.match for c in self.comparisons.values())
 
     @property
     def max_abs_diff(self) -> float | None:
@@ -321,11 +139,24 @@ class VerifyReport:
             "runs": [{"run": r.index, "exit_code": r.exit_code, "seconds": round(r.seconds, 3),
                       "error": r.error} for r in self.runs],
             "outputs": [{"path": f.path, "match": f.match, "missing_in_runs": f.missing_in,
+                         "not_regular_in_runs": {str(i): why for i, why in f.unusable.items()},
                          "max_abs_diff": f.max_abs_diff,
                          "runs": {str(i): {"match": c.match, "identical": c.identical, "detail": c.detail,
                                            "max_abs_diff": c.max_abs_diff} for i, c in f.comparisons.items()}}
                         for f in self.files],
         }
+
+
+def _file_state(path: str) -> str | None:
+    """None for a regular file (after symlinks), "missing", or why the output cannot be compared (a FIFO
+    the command made would block a reader forever)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    return None if stat.S_ISREG(mode) else f"is {_files.describe_mode(mode)}, not a regular file"
 
 
 def _tail(path: str, limit: int = 2000) -> str:
@@ -463,11 +294,12 @@ def verify(
     for name in names:
         report = FileReport(name)
         first = located(outcomes[0], name)
-        present = {o.index: os.path.isfile(located(o, name)) for o in outcomes}
-        report.missing_in = [i for i, ok in present.items() if not ok]
-        if present[1]:
+        state = {o.index: _file_state(located(o, name)) for o in outcomes}
+        report.missing_in = [i for i, s in state.items() if s == "missing"]
+        report.unusable = {i: s for i, s in state.items() if s not in (None, "missing")}
+        if state[1] is None:
             for other in outcomes[1:]:
-                if present[other.index]:
+                if state[other.index] is None:
                     report.comparisons[other.index] = compare_files(first, located(other, name), atol=atol,
                                                                     name=name)
         files.append(report)

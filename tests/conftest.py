@@ -24,6 +24,17 @@ def run_cli(args: Sequence[str], *, cwd: str | os.PathLike[str] | None = None,
                           capture_output=True, text=True, encoding="utf-8", timeout=300)
 
 
+def run_script(script: str, *args: str, out: Path, timeout: int = 600) -> dict[str, object]:
+    """Run ``tests/scripts/SCRIPT ARGS`` in a fresh interpreter and return the JSON it wrote to ``out``."""
+    import json
+
+    proc = subprocess.run([sys.executable, str(REPO / "tests" / "scripts" / script), *args], capture_output=True,
+                          text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result: dict[str, object] = json.loads(out.read_text(encoding="utf-8"))
+    return result
+
+
 @pytest.fixture
 def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run the CLI with the temp folder as working directory."""
@@ -94,3 +105,15 @@ def ledger_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
     server: PostgresServer = request.getfixturevalue("postgres_server")
     with server.database() as name:
         yield server.url(name)
+
+
+@pytest.fixture(scope="session")
+def caffe_binary() -> Path:
+    """The real Caffe tool that `make caffe` (run by `make setup`) built and linked as .venv/bin/caffe.
+
+    A missing binary fails the test: `make setup` fails when the build fails, so a missing one means
+    setup was not run, and skipping would hide that the Caffe tests did not run."""
+    link = Path(sys.prefix) / "bin" / "caffe"
+    if not (link.is_file() and os.access(link, os.X_OK)):
+        pytest.fail(f"no Caffe binary at {link}: run `make caffe` (part of `make setup`) first")
+    return link

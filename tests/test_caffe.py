@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import subprocess
 import sys
 import warnings
@@ -433,3 +434,123 @@ def test_pinned_caffe_seed_wider_than_31_bits_is_used_as_written(tmp_path: Path)
     with pytest.raises(SeedRangeError):
         caffe.seed_file(solver, job="huge", manifest=too_wide, in_place=True)
     assert solver.read_bytes() == before
+
+
+# -- hostile inputs: special files, symlinks, conflicts, key names ----------------------------------
+
+
+def test_fifo_and_device_solvers_are_refused_without_hanging(project: Path) -> None:
+    """A FIFO (given, or found in a directory argument) and /dev/zero are refused before a byte is read."""
+    fifo = project / "models" / "pipe_solver.prototxt"
+    os.mkfifo(fifo)
+    m = project / "seedbridge.yaml"
+    for given in ([fifo], [project / "models"]):
+        with pytest.raises(SolverError, match=r"pipe_solver.prototxt: cannot read the solver: is a FIFO"):
+            caffe.seed_files(given, job="train", manifest=m, in_place=True)
+    with pytest.raises(SolverError, match=r"/dev/zero: cannot read the solver: is a character device"):
+        caffe.check_file("/dev/zero", job="train", manifest=m)
+    for args in (["caffe", str(fifo), "--job", "train"], ["caffe", "models", "--job", "train", "--check"],
+                 ["caffe", "/dev/zero", "--job", "train"]):
+        proc = run_cli(args, cwd=project)
+        assert proc.returncode == 2, proc.stderr
+        assert len(proc.stderr.splitlines()) == 1 and "not a regular file" in proc.stderr
+
+
+def test_solvers_larger_than_the_limit_are_refused(project: Path) -> None:
+    big = project / "big_solver.prototxt"
+    with big.open("wb") as fh:
+        fh.write(b"base_lr: 0.1\n")
+        fh.truncate(caffe.SOLVER_LIMIT + 1)
+    with pytest.raises(SolverError, match="is larger than the limit of 64 MiB"):
+        caffe.check_file(big, job="train", manifest=project / "seedbridge.yaml")
+
+
+def test_in_place_on_a_symlink_writes_through_to_its_target(project: Path) -> None:
+    real = project / "models" / "lenet_solver.prototxt"
+    link = project / "link_solver.prototxt"
+    link.symlink_to(real)
+    proc = run_cli(["caffe", str(link), "--job", "train", "--in-place"], cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and link.resolve() == real
+    assert caffe.read_seed(load_text(real)) == train_seed(project)
+
+
+def test_output_directory_is_all_or_nothing(project: Path) -> None:
+    """A target that cannot be written (here: the second one is a directory) stops every write."""
+    inputs = [project / "models" / "lenet_solver.prototxt", project / "models" / "hex_seed_solver.prototxt"]
+    (project / "out" / "hex_seed_solver.prototxt").mkdir(parents=True)
+    with pytest.raises(SeedbridgeError, match=r"out/hex_seed_solver.prototxt: is a directory; refusing to replace"):
+        caffe.seed_files(inputs, job="train", manifest=project / "seedbridge.yaml", out=project / "out")
+    assert not (project / "out" / "lenet_solver.prototxt").exists()
+    proc = run_cli(["caffe", *map(str, inputs), "--job", "train", "-o", "out"], cwd=project)
+    assert proc.returncode == 2
+    assert proc.stderr == "seedbridge: error: out/hex_seed_solver.prototxt: is a directory; refusing to replace it\n"
+    assert not (project / "out" / "lenet_solver.prototxt").exists()
+
+
+def test_output_folder_blocked_by_a_file_is_reported_before_any_write(project: Path) -> None:
+    (project / "models" / "deep").mkdir()
+    (project / "models" / "deep" / "x_solver.prototxt").write_text("base_lr: 0.1\n")
+    (project / "out").mkdir()
+    (project / "out" / "deep").write_text("a file where a folder must go\n")
+    proc = run_cli(["caffe", "models", "--job", "train", "-o", "out"], cwd=project)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("seedbridge: error: out/deep/x_solver.prototxt: cannot create its folder: ")
+    assert proc.stderr.endswith("/out/deep is not a directory\n")
+    assert sorted(p.name for p in (project / "out").iterdir()) == ["deep"]
+
+
+def test_two_targets_that_are_one_file_through_a_symlink_are_refused(project: Path) -> None:
+    (project / "out").mkdir()
+    (project / "out" / "hex_seed_solver.prototxt").symlink_to(project / "out" / "lenet_solver.prototxt")
+    inputs = [project / "models" / "lenet_solver.prototxt", project / "models" / "hex_seed_solver.prototxt"]
+    with pytest.raises(SeedbridgeError, match="would both be written to this file"):
+        caffe.seed_files(inputs, job="train", manifest=project / "seedbridge.yaml", out=project / "out")
+    assert not (project / "out" / "lenet_solver.prototxt").exists()
+
+
+PARAMETER_NAMES = ["job", "manifest", "bits", "in_place", "out", "keys", "paths", "output", "check", "key"]
+
+
+def test_any_key_name_works_in_the_api(project: Path) -> None:
+    solver = project / "models" / "lenet_solver.prototxt"
+    m = project / "seedbridge.yaml"
+    for name in PARAMETER_NAMES:
+        expected = seedbridge.load(m).seed_for("train", {name: "1"})
+        assert caffe.seed_file(solver, job="train", manifest=m, keys={name: "1"}).seed == expected
+        assert caffe.check_file(solver, job="train", manifest=m, keys={name: "1"}).seed == expected
+        assert caffe.snippet(m, "train", **{name: "1"}).endswith(f"caffe.set_random_seed({expected})\n")
+
+
+def test_any_key_name_works_in_the_cli(project: Path) -> None:
+    keys = {name: str(i) for i, name in enumerate(PARAMETER_NAMES)}
+    flags = [f for name, value in keys.items() for f in ("--key", f"{name}={value}")]
+    proc = run_cli(["caffe", "models/lenet_solver.prototxt", "--job", "train", *flags], cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert caffe.read_seed(proc.stdout) == seedbridge.load(project / "seedbridge.yaml").seed_for("train", keys)
+
+
+def test_a_key_given_twice_in_the_api_is_an_error(project: Path) -> None:
+    with pytest.raises(SeedbridgeError, match="key 'rank' given twice"):
+        caffe.check_file(project / "models" / "lenet_solver.prototxt", job="train",
+                         manifest=project / "seedbridge.yaml", keys={"rank": 1}, rank=2)
+
+
+def test_a_disk_that_fills_up_midway_is_one_line_saying_what_was_written(project: Path) -> None:
+    """RLIMIT_FSIZE stands in for a full disk: the first (small) solver fits, the second does not."""
+    import resource
+    import signal
+
+    def file_size_limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # then a write past the limit fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+
+    (project / "a_solver.prototxt").write_text("base_lr: 0.1\n")
+    (project / "b_solver.prototxt").write_text("# " + "x" * 400 + "\nbase_lr: 0.1\n")
+    proc = subprocess.run([sys.executable, "-m", "seedbridge", "caffe", "a_solver.prototxt", "b_solver.prototxt",
+                           "--job", "train", "-o", "out"], cwd=project, capture_output=True, text=True,
+                          preexec_fn=file_size_limit, timeout=300, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("seedbridge: error: out/b_solver.prototxt: cannot write: File too large")
+    assert proc.stderr.endswith("; 1 file(s) before it were written\n") and proc.stderr.count("\n") == 1
+    assert sorted(p.name for p in (project / "out").iterdir()) == ["a_solver.prototxt"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -145,7 +147,7 @@ def test_validate_lists_every_problem(cli, tmp_path: Path) -> None:
     proc = cli("validate", "-m", "bad.yaml")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     lines = proc.stderr.splitlines()
-    assert "seedbridge: error: bad.yaml:4 jbos: unknown key; did you mean 'jobs'?" in lines[0] + lines[1] + lines[2]
+    assert 'seedbridge: error: bad.yaml:4 jbos: unknown key; did you mean "jobs"?' in lines[0] + lines[1] + lines[2]
     assert any("bad.yaml:3 root.entropy: must be a quoted lower-case hex string" in line for line in lines)
     assert any("jobs: required key is missing" in line for line in lines)
 
@@ -158,3 +160,80 @@ def test_help_and_unknown_commands(cli) -> None:
     assert proc.returncode == 2 and "unknown command 'sede'; did you mean 'seed'?" in proc.stderr
     assert ok(cli("--version")).startswith("seedbridge ")
     assert "usage: seedbridge seed" in ok(cli("seed", "--help"))
+
+
+# -- any key name, any job name: correct output or a one-line error (issue 10, section 4) ---------------
+
+# Names of parameters somewhere behind the commands that take --key: none may be mistaken for one.
+PARAMETER_NAMES = ("job", "manifest", "bits", "in_place", "keys", "self", "target", "m", "deterministic", "cwd")
+
+
+def test_key_names_equal_to_parameter_names_work_in_every_command(cli) -> None:
+    ok(cli("init", "--root", "0x2a", "--job", "train"))
+    keys = {name: str(i) for i, name in enumerate(PARAMETER_NAMES)}
+    flags = [arg for name, value in keys.items() for arg in ("--key", f"{name}={value}")]
+    seed = derive(42, "train", keys)
+    assert ok(cli("seed", "train", *flags)) == f"{seed}\n"
+    assert ok(cli("seed", "train", *flags, "--bits", "64")) == f"{derive(42, 'train', keys, bits=64)}\n"
+    assert json.loads(ok(cli("env", "train", *flags, "-f", "json")))["SEEDBRIDGE_SEED"] == str(seed)
+    for target in ("python", "numpy", "torch", "tensorflow", "r", "pycaffe"):
+        assert str(seed) in ok(cli("snippet", "train", "--target", target, *flags)), target
+    printer = [sys.executable, "-c", "import os; print(os.environ['SEEDBRIDGE_SEED'])"]
+    assert ok(cli("run", "-q", "train", *flags, "--", *printer)) == f"{seed}\n"
+    assert "verdict: reproducible" in ok(cli("verify", "train", "--stdout", *flags, "--", *printer))
+
+
+def test_the_python_functions_behind_them_take_any_key_name(tmp_path: Path) -> None:
+    from seedbridge import numpy as sb_numpy
+    from seedbridge import python as sb_python
+    from seedbridge import r as sb_r
+    from seedbridge.envvars import job_environment
+
+    m = seedbridge.Manifest.new(["train"], root=42)
+    keys = {name: "1" for name in PARAMETER_NAMES}
+    seed = derive(42, "train", keys)
+    assert m.seed_for("train", keys) == seed
+    no_bits = {k: v for k, v in keys.items() if k != "bits"}  # Manifest.seed's bits= is the width (docs/api.md)
+    assert m.seed("train", **no_bits) == derive(42, "train", no_bits)
+    assert job_environment(m, "train", keys=keys)["SEEDBRIDGE_SEED"] == str(seed)
+    for module in (sb_python, sb_numpy, sb_r):
+        assert str(seed) in module.snippet(m, "train", **keys)
+
+
+def test_names_with_control_characters_are_escaped_in_tables_and_errors(cli, tmp_path: Path) -> None:
+    # A manifest refuses job names with control characters (docs/manifest.md); the refusal shows them escaped.
+    (tmp_path / "seedbridge.yaml").write_text(
+        'seedbridge: 1\nderivation: 1\nroot: {entropy: "0x2a"}\njobs:\n  "\\"quoted": {}\n  plain: {}\n', encoding="utf-8")
+    rows = ok(cli("show")).splitlines()[-2:]
+    assert rows[0].startswith('"quoted  ') and rows[0].split()[1] == str(derive(42, '"quoted'))
+    assert rows[1].startswith("plain  ")
+    (tmp_path / "bad.yaml").write_text(
+        'seedbridge: 1\nderivation: 1\nroot: {entropy: "0x2a"}\njobs:\n  "a\\e[2J\\nb": {seed: -1}\n', encoding="utf-8")
+    proc = cli("validate", "-m", "bad.yaml")
+    assert proc.returncode == 2 and "\x1b" not in proc.stderr
+    assert proc.stderr.splitlines() == ['seedbridge: error: bad.yaml:5 jobs."a\\x1b[2J\\nb": must not contain control '
+                                        'characters, got "a\\x1b[2J\\nb"']
+    odd = tmp_path / "odd\nname.yaml"
+    seedbridge.Manifest.new(["a"], root=1).save(odd)
+    assert ok(cli("validate", "-m", str(odd))).count("\n") == 1
+
+
+def test_key_text_that_cannot_be_hashed_is_a_one_line_error(cli) -> None:
+    ok(cli("init", "--root", "0x2a", "--job", "train"))
+    not_utf8 = os.fsdecode(b"caf\xe9")  # bytes on a command line that are not UTF-8
+    for args in (("seed", "train", "--key", f"{not_utf8}=1"), ("env", "train", "--key", f"rank={not_utf8}"),
+                 ("snippet", "train", "-t", "python", "--key", f"rank={not_utf8}")):
+        fails(cli(*args), "must be valid Unicode text, got a lone surrogate '\\udce9'")
+        assert len(cli(*args).stderr.splitlines()) == 1
+    fails(cli("seed", not_utf8), "no job 'caf\\udce9' in the manifest")
+    long_text = "9" * 5000  # text of any length is a key value
+    assert ok(cli("seed", "train", "--key", f"rank={long_text}")) == f"{derive(42, 'train', {'rank': long_text})}\n"
+
+
+def test_snippets_keep_names_inside_their_comments(cli) -> None:
+    """A key name with a line break must not end the comment and become a line of code."""
+    ok(cli("init", "--root", "0x2a", "--job", "train"))
+    out = ok(cli("snippet", "train", "-t", "python", "--key", "a\nimport os=1"))
+    assert "\nimport os" not in out and "a\\nimport os=1" in out
+    compile(out, "snippet.py", "exec")
+    assert str(derive(42, "train", {"a\nimport os": "1"})) in out

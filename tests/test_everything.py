@@ -116,12 +116,19 @@ def test_wide_pin_seeds_torch_whole_and_is_refused_by_numpy(manifest: seedbridge
         seedbridge.seed_everything("wide", manifest=manifest, frameworks=["numpy"])
 
 
-def test_unknown_or_unsupported_frameworks_are_errors(manifest: seedbridge.Manifest) -> None:
-    with pytest.raises(FrameworkError, match="frameworks: caffe is seeded through its solver files"):
-        seedbridge.seed_everything("train", manifest=manifest, frameworks=["caffe"])
-    with pytest.raises(FrameworkError, match="frameworks: must be among python, numpy, torch, tensorflow, r, "
-                                             "got 'jax'"):
-        seedbridge.seed_everything("train", manifest=manifest, frameworks=["jax"])
+def test_caffe_is_reported_as_seeded_through_its_solver_files(manifest: seedbridge.Manifest) -> None:
+    report = seedbridge.seed_everything("train", manifest=manifest, frameworks=["caffe"])
+    assert report["caffe"].flags == {"in_process": False, "solver_random_seed": manifest.seed("train"),
+                                     "how": "seedbridge caffe train --in-place"}
+
+
+def test_unknown_frameworks_are_errors_that_name_the_closest_builtin(manifest: seedbridge.Manifest) -> None:
+    state = random.getstate()
+    with pytest.raises(FrameworkError, match=r"frameworks: no target 'pytorch' is registered; did you mean 'torch'\? "
+                                             r"\(built-in: python, numpy, torch, tensorflow, jax, r, caffe; others come "
+                                             r"from installed packages through the entry-point group seedbridge.targets\)"):
+        seedbridge.seed_everything("train", manifest=manifest, frameworks=["python", "pytorch"])
+    assert random.getstate() == state  # nothing seeded
 
 
 def test_unknown_job_is_an_error_before_anything_is_seeded(manifest: seedbridge.Manifest) -> None:
@@ -216,3 +223,53 @@ def test_r_is_seeded_only_when_the_job_lists_it(manifest: seedbridge.Manifest) -
     a = list(robjects.r("runif(3)"))
     seedbridge.restore(state)
     assert list(robjects.r("runif(3)")) == a
+
+
+RANK_VARIABLES = ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK")
+
+
+def test_rank_none_int_and_auto(manifest: seedbridge.Manifest, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in RANK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    alike = seedbridge.seed_everything("train", manifest=manifest, frameworks=["python"])
+    assert (alike.seed, alike.rank, alike.rank_source) == (manifest.seed("train"), None, None)
+    given = seedbridge.seed_everything("train", manifest=manifest, frameworks=["python"], rank=2, fold=1)
+    assert (given.seed, given.keys, given.rank_source) == (manifest.seed("train", rank=2, fold=1),
+                                                           {"fold": "1", "rank": "2"}, "argument")
+    assert "rank 2 (argument)" in str(given).splitlines()[0]
+    as_text = seedbridge.seed_everything("train", manifest=manifest, frameworks=["python"], rank="2", fold=1)
+    assert as_text.seed == given.seed  # a key's text form, as R's bridge passes keys
+    none_set = seedbridge.seed_everything("train", manifest=manifest, frameworks=["python"], rank="auto")
+    assert (none_set.rank, none_set.rank_source) == (0, "no rank variable set: rank 0")
+    # The first variable set wins, in the documented order.
+    for value, name in zip((4, 3, 2, 1), reversed(RANK_VARIABLES), strict=True):
+        monkeypatch.setenv(name, str(value))
+        report = seedbridge.seed_everything("train", manifest=manifest, frameworks=["python"], rank="auto")
+        assert (report.rank, report.rank_source, report.seed) == (value, name, manifest.seed("train", rank=value))
+        assert report.to_dict()["rank_source"] == name
+
+
+def test_bad_ranks_are_errors(manifest: seedbridge.Manifest, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(DerivationError, match="rank: must be None, a non-negative integer or 'auto', got 'first'"):
+        seedbridge.seed_everything("train", manifest=manifest, rank="first")
+    with pytest.raises(DerivationError, match="rank: must be a non-negative integer, got -1"):
+        seedbridge.seed_everything("train", manifest=manifest, rank=-1)
+    monkeypatch.setenv("RANK", "one")
+    with pytest.raises(DerivationError, match="environment variable RANK: must be a non-negative integer rank, "
+                                              "got 'one'"):
+        seedbridge.seed_everything("train", manifest=manifest, rank="auto")
+    assert manifest.path is not None
+    monkeypatch.setenv("SEEDBRIDGE_MANIFEST", manifest.path)
+    monkeypatch.setenv("SEEDBRIDGE_JOB", "train")
+    monkeypatch.setenv("SEEDBRIDGE_KEYS", '{"rank":"1"}')
+    with pytest.raises(DerivationError, match="key 'rank': given both as rank=2 and as a key '1'"):
+        seedbridge.seed_everything(rank=2)
+
+
+def test_a_range_problem_seeds_nothing(manifest: seedbridge.Manifest) -> None:
+    """Every target's range is checked before any is seeded: python comes first, numpy refuses the pin."""
+    random.seed(5)
+    state = random.getstate()
+    with pytest.raises(SeedRangeError, match="for numpy"):
+        seedbridge.seed_everything("wide", manifest=manifest, frameworks=["python", "numpy"])
+    assert random.getstate() == state

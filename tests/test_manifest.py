@@ -1,12 +1,23 @@
+"""The manifest model (seedbridge.manifest): loading, the rules, building and saving from Python.
+
+Which manifests are accepted or refused, and with which field and rule, is pinned file by file by the
+conformance corpus (tests/test_conformance.py); these tests cover the model, the messages, the files
+a manifest may be read from, and the Python-built side.
+"""
+
 from __future__ import annotations
 
+import json
 import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
 
 import seedbridge
-from seedbridge import Job, Manifest, ManifestError, Root, UnknownJobError
+from seedbridge import Job, Manifest, ManifestError, Root, UnknownJobError, manifest
+from seedbridge import derive as derive_module
 from seedbridge.derive import derive
 from seedbridge.errors import DerivationError, SeedbridgeError, SeedRangeError
 
@@ -47,6 +58,10 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
+def rules_of(exc: pytest.ExceptionInfo[ManifestError]) -> list[tuple[str | None, str | None]]:
+    return [(p.field, p.rule) for p in exc.value.problems]
+
+
 def test_load_reads_every_field(tmp_path: Path) -> None:
     m = seedbridge.load(write(tmp_path, GOOD))
     assert m.root == Root(0x2A, source="env", env="CI_SEED", created="2026-11-26T08:00:00Z")
@@ -85,80 +100,74 @@ def test_unknown_job_suggests_closest_names(tmp_path: Path) -> None:
     assert isinstance(info.value, LookupError)
 
 
-def test_every_problem_is_reported_with_line_and_field(tmp_path: Path) -> None:
-    text = """\
-seedbridge: 1
-derivation: 1
-root:
-  entropy: 0x2a
-  source: ci
-jbos: {}
-jobs:
-  train:
-    seed: 3000000000
-    frameworks: [r, keras]
-    profile: fast
-    sed: 1
-  on:
-    seed: -5
-  analysis:
-    r:
-      kind: Mersenne
-      normal_kind: Inversion
-"""
-    found = problems_of(tmp_path, text)
-    path = str(tmp_path / "seedbridge.yaml")
-    expected = [
-        f"{path}:6 jbos: unknown key; did you mean 'jobs'? (allowed: seedbridge, derivation, root, jobs)",
-        f"{path}:4 root.entropy: must be a quoted lower-case hex string of up to 128 bits such as \"0x2a\", "
-        "got '0x2a' (unquoted)",
-        f"{path}:5 root.source: must be one of os-entropy, env, explicit, got 'ci'",
-        f"{path}:12 jobs.train.sed: unknown key; did you mean 'seed'? "
+def test_every_problem_is_reported_with_line_field_and_rule() -> None:
+    path = Path(__file__).parent / "conformance" / "cases" / "every-problem-together.yaml"
+    with pytest.raises(ManifestError) as info:
+        seedbridge.load(path)
+    assert [str(p) for p in info.value.problems] == [
+        f'{path}:6 jbos: unknown key; did you mean "jobs"? (allowed: seedbridge, derivation, root, jobs)',
+        f'{path}:4 root.entropy: must be a quoted lower-case hex string of up to 128 bits such as "0x2a", '
+        "got an integer 0x2a",
+        f'{path}:5 root.source: must be one of os-entropy, env, explicit, got "ci"',
+        f'{path}:12 jobs.train.sed: unknown key; did you mean "seed"? '
         "(allowed: seed, frameworks, profile, description, r, caffe)",
-        f"{path}:9 jobs.train.seed: integers above 2147483647 must be quoted hex text such as \"0xb2d05e00\" "
+        f'{path}:9 jobs.train.seed: integers above 2147483647 must be quoted hex text such as "0xb2d05e00" '
         "(R's yaml reads them as NA), got 3000000000",
-        f"{path}:10 jobs.train.frameworks: must be among python, numpy, torch, tensorflow, r, caffe, got 'keras'",
-        f"{path}:11 jobs.train.profile: must be one of seeded, deterministic, strict, got 'fast'",
-        f"{path}:13 jobs.on: keys must be text; YAML read 'on' as a boolean, quote it as \"on\"",
-        f"{path}:18 jobs.analysis.r.normal_kind: unknown key; did you mean 'normal.kind'? "
+        f'{path}:10 jobs.train.frameworks: must be a target name such as "numpy" ([a-z][a-z0-9_]*), got "Keras"',
+        f'{path}:11 jobs.train.profile: must be one of seeded, deterministic, strict, got "fast"',
+        f'{path}:13 jobs.on: keys must be text, got a boolean on; quote it as "on"',
+        f'{path}:18 jobs.analysis.r.normal_kind: unknown key; did you mean "normal.kind"? '
         "(allowed: kind, normal.kind, sample.kind)",
         f"{path}:17 jobs.analysis.r.kind: must be one of Wichmann-Hill, Marsaglia-Multicarry, Super-Duper, "
-        "Mersenne-Twister, Knuth-TAOCP, Knuth-TAOCP-2002, L'Ecuyer-CMRG, got 'Mersenne'",
+        "Mersenne-Twister, Knuth-TAOCP, Knuth-TAOCP-2002, L'Ecuyer-CMRG, got \"Mersenne\"",
     ]
-    assert sorted(found) == sorted(expected)
+    assert [p.rule for p in info.value.problems] == [
+        "unknown-key", "entropy-format", "not-one-of", "unknown-key", "wide-integer", "target-name", "not-one-of",
+        "key-not-text", "unknown-key", "not-one-of"]
 
 
-def test_pinned_seed_is_checked_against_each_listed_framework(tmp_path: Path) -> None:
-    text = GOOD.replace("seed: 1234\n    frameworks: [torch, tensorflow]",
-                        'seed: "0x80000000"\n    frameworks: [torch, r, caffe]')
-    found = problems_of(tmp_path, text)
-    assert found == [f"{tmp_path / 'seedbridge.yaml'}:13 jobs.train.seed: must be an integer in 0..2147483647 "
-                     "for r, got 2147483648"]
+def test_rule_ids_and_messages_come_from_the_schema_data() -> None:
+    data = json.loads((Path(manifest.__file__).parent / "manifest_schema.json").read_text(encoding="utf-8"))
+    assert set(data["rules"]) >= {"unknown-key", "pin-out-of-range", "key-not-text", "nul-character",
+                                  "multiple-documents", "merge-key", "duplicate-key"}
+    assert manifest.FRAMEWORKS == tuple(data["targets"]) == (
+        "python", "numpy", "torch", "tensorflow", "r", "caffe", "jax")
+    assert {name: int(t["max"], 16) for name, t in data["targets"].items()} == derive_module.FRAMEWORK_SEED_MAX
+    assert derive_module.FRAMEWORK_SEED_MAX["jax"] == 2**64 - 1
+    assert manifest.PROFILES == ("seeded", "deterministic", "strict")
 
 
-def test_duplicate_keys_are_errors(tmp_path: Path) -> None:
-    found = problems_of(tmp_path, GOOD + "  train:\n    seed: 1\n")
-    assert found == [f"{tmp_path / 'seedbridge.yaml'}:21 jobs.train: duplicate key (first at line 11)"]
+def test_yaml_11_edge_cases_are_clear_errors(tmp_path: Path) -> None:
+    """created: 2026-13-45, tags and a 5000-digit integer were tracebacks once."""
+    text = """\
+seedbridge: !!int abc
+derivation: 1
+root:
+  entropy: "0x2a"
+  created: 2026-13-45
+jobs:
+  a: {description: !foo bar, seed: %s}
+  b: {seed: 1:20}
+  c: {seed: 1_000}
+""" % ("9" * 5000)
+    with pytest.raises(ManifestError) as info:
+        seedbridge.load(write(tmp_path, text))
+    assert rules_of(info) == [("seedbridge", "not-integer"), ("root.created", "bad-timestamp"),
+                              ("jobs.a.seed", "seed-out-of-range"), ("jobs.a.description", "not-text"),
+                              ("jobs.b.seed", "not-integer"), ("jobs.c.seed", "not-integer")]
+    messages = [p.message for p in info.value.problems]
+    assert messages[1] == 'must be an ISO 8601 date or time such as "2026-11-26T08:00:00Z", got a timestamp 2026-13-45'
+    assert messages[2].startswith("must be an integer in 0..2**128-1, got 9999") and "(5000 characters)" in messages[2]
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("", "the manifest is empty"),
-        ("- 1\n", "(top level): must be a mapping, got a list"),
-        ("jobs: [\n", "malformed YAML"),
-        ("seedbridge: 2\nderivation: 1\nroot: {entropy: \"0x1\"}\njobs:\n", "seedbridge: schema version must be 1, got 2"),
-        ("seedbridge: 1\nderivation: 9\nroot: {entropy: \"0x1\"}\njobs:\n", "derivation: must be one of 1, got 9"),
-        ("seedbridge: 1\nderivation: 1\njobs:\n", "root: required key is missing"),
-        ("seedbridge: 1\nderivation: 1\nroot: {entropy: \"0x\"}\njobs:\n", "root.entropy: must be a quoted"),
-        ("seedbridge: 1\nderivation: 1\nroot: {entropy: \"0x" + "f" * 33 + "\"}\njobs:\n", "root.entropy"),
-        ("seedbridge: 1\nderivation: 1\nroot: {entropy: \"0x2A\"}\njobs:\n", "lower-case hex"),
-        ("seedbridge: 1\nderivation: 1\nroot: {entropy: \"0x1\", source: explicit, env: X}\njobs:\n",
-         "root.env: is only allowed when source is env"),
-    ],
-)
-def test_bad_manifests_name_the_rule(tmp_path: Path, text: str, message: str) -> None:
-    assert any(message in p for p in problems_of(tmp_path, text))
+def test_a_second_document_and_an_escaped_nul_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError) as info:
+        seedbridge.loads(GOOD + "---\nseedbridge: 2\n")
+    assert rules_of(info) == [(None, "multiple-documents")]
+    assert info.value.problems[0].line == 21
+    with pytest.raises(ManifestError) as info:
+        seedbridge.loads(GOOD + '  "a\\0b":\n')
+    assert rules_of(info) == [(None, "nul-character")]
 
 
 def test_missing_and_non_utf8_files(tmp_path: Path) -> None:
@@ -168,6 +177,39 @@ def test_missing_and_non_utf8_files(tmp_path: Path) -> None:
     bad.write_bytes("jobs: {na\xefve: {}}\n".encode("latin-1"))
     with pytest.raises(ManifestError, match="must be UTF-8 text"):
         seedbridge.load(bad)
+
+
+def test_a_fifo_a_device_or_a_directory_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    result: list[object] = []
+
+    def load() -> None:
+        try:
+            seedbridge.load(fifo)
+        except ManifestError as exc:
+            result.append(exc)
+
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(10)
+    assert not reader.is_alive(), "reading a FIFO blocked"
+    assert [p.rule for p in result[0].problems] == ["not-a-file"]  # type: ignore[attr-defined]
+    assert "is a FIFO (named pipe), not a regular file" in str(result[0])
+    for path, reason in [("/dev/zero", "character device"), (str(tmp_path), "directory")]:
+        with pytest.raises(ManifestError, match=reason) as info:
+            seedbridge.load(path)
+        assert rules_of(info) == [(None, "not-a-file")]
+
+
+def test_a_manifest_over_the_size_limit_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_bytes(GOOD.encode() + b"#" * manifest.FILE_LIMIT_BYTES)
+    with pytest.raises(ManifestError, match="is larger than the limit of 1048576 bytes") as info:
+        seedbridge.load(big)
+    assert rules_of(info) == [(None, "too-large")]
+    write(tmp_path, GOOD + "#" * (manifest.FILE_LIMIT_BYTES - len(GOOD.encode()) - 1) + "\n", "edge.yaml")
+    assert list(seedbridge.load(tmp_path / "edge.yaml").jobs) == ["preprocess", "train", "analysis", "naïve"]
 
 
 def test_default_path_comes_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -182,7 +224,8 @@ def test_default_path_comes_from_environment(tmp_path: Path, monkeypatch: pytest
 
 def test_dump_and_load_round_trip(tmp_path: Path) -> None:
     m = seedbridge.load(write(tmp_path, GOOD)).with_job("big", seed=2**100, frameworks=["python"])
-    m = m.with_job("y", description="a YAML 1.1 boolean word")
+    m = m.with_job("y", description="a YAML 1.1 boolean word").with_job("1_000", frameworks=["jax", "my_lib"])
+    m = m.with_job("solve", caffe={"solvers": ["a.prototxt", "b c.prototxt"]}, r={"kind": "L'Ecuyer-CMRG"})
     path = tmp_path / "copy.yaml"
     m.save(path)
     text = path.read_text(encoding="utf-8")
@@ -204,14 +247,61 @@ def test_new_from_env_and_os_entropy() -> None:
             Manifest.new(["a"], from_env="CI_SEED", environ=environ)
 
 
-def test_models_built_in_python_are_validated() -> None:
+def test_manifests_built_in_python_are_checked_by_the_same_rules() -> None:
     with pytest.raises(ManifestError) as info:
-        Manifest(Root(1, source="magic"), [Job("t", frameworks=["keras"], profile="x", seed=2**32, r={"kind": "?"})])
-    text = str(info.value)
-    for part in ["root.source", "jobs.t.frameworks", "jobs.t.profile", "jobs.t.r.kind"]:
-        assert part in text
+        Manifest(Root(1, source="magic"), [Job("t", frameworks=["Keras"], profile="x", seed=2**32, r={"kind": "?"})])
+    assert rules_of(info) == [("root.source", "not-one-of"), ("jobs.t.frameworks", "target-name"),
+                              ("jobs.t.profile", "not-one-of"), ("jobs.t.r.kind", "not-one-of")]
+    with pytest.raises(ManifestError) as info:
+        Manifest(Root(1), [Job("t", seed=2**32, frameworks=["numpy", "r"])])
+    assert str(info.value) == "jobs.t.seed: must be an integer in 0..4294967295 for numpy, got 4294967296\n" \
+                              "jobs.t.seed: must be an integer in 0..2147483647 for r, got 4294967296"
     with pytest.raises(AttributeError, match="immutable"):
         Manifest(Root(1), []).root = Root(2)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("job", "field", "rule"),
+    [
+        (Job("t", caffe={"solvers": "abc"}), "jobs.t.caffe.solvers", "not-list"),
+        (Job("t", description=5), "jobs.t.description", "not-text"),  # type: ignore[arg-type]
+        (Job("t", frameworks="numpy"), "jobs.t.frameworks", "not-list"),
+        (Job("t", seed=True), "jobs.t.seed", "not-integer"),
+        (Job("t", seed=-1), "jobs.t.seed", "seed-out-of-range"),
+        (Job("t", seed=2**128), "jobs.t.seed", "seed-out-of-range"),
+        (Job("t", r={"kind": "Mersenne-Twister", "sample": "x"}), "jobs.t.r.sample", "unknown-key"),
+        (Job("t", caffe={"solvers": ["ok", ""]}), "jobs.t.caffe.solvers", "empty-text"),
+        (Job("a\tb"), 'jobs."a\\tb"', "control-character"),
+        (Job(""), 'jobs.""', "empty-text"),
+        (Job(5), "jobs.5", "key-not-text"),  # type: ignore[arg-type]
+    ],
+)
+def test_save_never_writes_a_file_load_refuses(job: Job, field: str, rule: str) -> None:
+    """What `load` refuses, building the Manifest refuses already (so `save` is never reached)."""
+    with pytest.raises(ManifestError) as info:
+        Manifest(Root(1), [job])
+    assert rules_of(info) == [(field, rule)]
+
+
+def test_a_repeated_job_is_refused_not_merged() -> None:
+    with pytest.raises(ManifestError) as info:
+        Manifest.new(["a", "b", "a"], root=1)
+    assert rules_of(info) == [("jobs.a", "duplicate-key")]
+    with pytest.raises(ManifestError):
+        Manifest(Root(1), [Job("a", seed=1), Job("a", seed=2)])
+    assert list(Manifest.new(["a"], root=1).with_job("a", seed=3).jobs) == ["a"]  # with_job replaces on purpose
+
+
+def test_root_values_are_checked() -> None:
+    for root, field, rule in [(Root(-1), "root.entropy", "entropy-format"),
+                              (Root(2**128), "root.entropy", "entropy-format"),
+                              (Root(1, source="env"), "root.env", "required-when"),
+                              (Root(1, env="X"), "root.env", "only-when"),
+                              (Root(1, source="env", env="1X"), "root.env", "env-name"),
+                              (Root(1, created="2026-02-30"), "root.created", "bad-timestamp")]:
+        with pytest.raises(ManifestError) as info:
+            Manifest(root, [])
+        assert rules_of(info) == [(field, rule)]
 
 
 def test_save_refuses_to_overwrite_unless_asked(tmp_path: Path) -> None:
@@ -237,3 +327,43 @@ def test_failed_write_midway_leaves_old_file(tmp_path: Path, monkeypatch: pytest
         Manifest(Root(7), [Job("x")]).save(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seedbridge.yaml"]
+
+
+# -- through the CLI ------------------------------------------------------------------------------
+
+
+def test_validate_prints_one_line_per_problem_and_exits_2(cli, tmp_path: Path) -> None:
+    write(tmp_path, "seedbridge: !!int abc\nderivation: 1\nroot: {entropy: \"0x2a\", created: !foo bar}\n"
+                    "jobs:\n  a: {seed: 1:20}\n")
+    proc = cli("validate")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines() == [
+        "seedbridge: error: seedbridge.yaml:1 seedbridge: must be an integer, got an integer abc; "
+        "write it in plain decimal",
+        "seedbridge: error: seedbridge.yaml:3 root.created: must be an ISO 8601 date or time such as "
+        "\"2026-11-26T08:00:00Z\", got a value of a YAML type seedbridge does not read",
+        "seedbridge: error: seedbridge.yaml:5 jobs.a.seed: must be an integer, got an integer 1:20; "
+        "write it in plain decimal",
+    ]
+
+
+def test_validate_refuses_a_fifo_without_hanging(cli, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo.yaml")
+    proc = cli("validate", "-m", "fifo.yaml")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("seedbridge: error: fifo.yaml: cannot be read as a manifest: "
+                                   "is a FIFO (named pipe), not a regular file")
+
+
+def test_init_force_writes_through_a_symlink_and_keeps_it(cli, tmp_path: Path) -> None:
+    target = tmp_path / "shared" / "manifest.yaml"
+    target.parent.mkdir()
+    write(tmp_path / "shared", GOOD, "manifest.yaml")
+    link = tmp_path / "seedbridge.yaml"
+    link.symlink_to(target)
+    proc = cli("init", "--root", "0x7", "--job", "fresh")
+    assert proc.returncode != 0 and "already exists" in proc.stderr
+    assert cli("init", "--force", "--root", "0x7", "--job", "fresh").returncode == 0
+    assert stat.S_ISLNK(os.lstat(link).st_mode) and os.readlink(link) == str(target)
+    written = seedbridge.load(target)
+    assert list(written.jobs) == ["fresh"] and written.root.entropy == 7

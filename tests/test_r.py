@@ -101,10 +101,11 @@ def test_snippet_uses_the_jobs_kinds_and_escapes_names(manifest: seedbridge.Mani
     text = sb_r.snippet(manifest, "legacy")
     assert 'RNGkind(kind = "Knuth-TAOCP-2002", normal.kind = "Box-Muller", sample.kind = "Rounding")' in text
     assert "sample.kind Rounding reproduces R < 3.6" in text
-    odd = manifest.with_job('a"b\nc')
-    first = sb_r.snippet(odd, 'a"b\nc').splitlines()[0]
-    assert first.startswith('# seedbridge: job "a\\"b\\nc"')
-    assert len(sb_r.snippet(odd, 'a"b\nc').splitlines()) == 3
+    # Job names cannot hold control characters (docs/manifest.md); key values can.
+    odd = manifest.with_job('a"b\\c')
+    first = sb_r.snippet(odd, 'a"b\\c', fold="x\ny").splitlines()[0]
+    assert first.startswith('# seedbridge: job "a\\"b\\\\c", keys "fold" = "x\\ny"')
+    assert len(sb_r.snippet(odd, 'a"b\\c', fold="x\ny").splitlines()) == 3
 
 
 def test_snippet_for_a_pinned_job_is_the_pin(manifest: seedbridge.Manifest) -> None:
@@ -169,22 +170,49 @@ def test_available() -> None:
 
 
 @needs_rpy2
-def test_set_seed_returns_the_record(manifest: seedbridge.Manifest, r_sandbox: None) -> None:
+def test_set_seed_has_the_shape_of_every_target(manifest: seedbridge.Manifest, r_sandbox: None) -> None:
+    """Like the other targets: job=None allowed, {"seed": ..., **apply's flags}, and version()."""
     import rpy2
 
     info = sb_r.set_seed("train", manifest=manifest, rank=1)
+    seed = manifest.seed("train", rank=1)
     assert info == {
-        "framework": "r",
-        "job": "train",
-        "keys": {"rank": 1},
-        "seed": manifest.seed("train", rank=1),
+        "seed": seed,
+        "set.seed": seed,
         "kinds": {"kind": "Mersenne-Twister", "normal.kind": "Inversion", "sample.kind": "Rejection"},
         "random_seed_1": 10403,
-        "r_version": info["r_version"],
         "rpy2_version": rpy2.__version__,
     }
-    assert info["r_version"].count(".") == 2
     json.dumps(info)  # plain data for the run record
+    assert sb_r.version().count(".") == 2
+    assert sb_r.apply(seed) == {k: v for k, v in info.items() if k != "seed"}
+
+
+@needs_rpy2
+def test_r_from_another_thread_is_a_clear_error(manifest: seedbridge.Manifest, r_sandbox: None) -> None:
+    """rpy2 errors out or segfaults when R is used from a thread other than the main one (issue 10)."""
+    import threading
+
+    sb_r.set_seed("train", manifest=manifest)  # R started in the main thread first
+    errors: list[BaseException] = []
+
+    def call(fn: Any) -> None:
+        try:
+            fn()
+        except BaseException as exc:
+            errors.append(exc)
+
+    calls = [lambda: sb_r.set_seed("train", manifest=manifest), sb_r.get_state, sb_r.version,
+             lambda: seedbridge.seed_everything("eval", manifest=manifest)]
+    for fn in calls:
+        thread = threading.Thread(target=call, args=(fn,), name="loader")
+        thread.start()
+        thread.join()
+    assert len(errors) == len(calls)
+    for exc in errors:
+        assert isinstance(exc, FrameworkError)
+        assert str(exc) == ("r can be seeded from the main thread only (R is not thread-safe and rpy2 runs it in the "
+                            "main thread), got a call from thread 'loader'")
 
 
 @needs_rpy2

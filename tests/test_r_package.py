@@ -135,7 +135,8 @@ cat(err$problems, sep = "\\n")
 """
     out = rscript(r_lib, code, tmp_path).splitlines()
     assert out[:2] == ["seedbridge_manifest_error", "seedbridge_error"]
-    assert any("root.entropy: must be a quoted lower-case hex string" in line and "(unquoted)" in line for line in out)
+    assert any("root.entropy: must be a quoted lower-case hex string" in line and "got an integer 0x2a" in line
+               for line in out)
     assert any(
         'jobs.train.seed: integers above 2147483647 must be quoted hex text such as "0xb2d05e00"' in line
         for line in out

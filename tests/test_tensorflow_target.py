@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import run_script
 
 import seedbridge
 from seedbridge.errors import SeedRangeError
@@ -108,6 +109,70 @@ def test_state_round_trip(manifest: seedbridge.Manifest) -> None:
     random.setstate(py)
     np.random.set_state(npy)
     assert _draws() == a
+
+
+def test_the_global_generator_is_seeded_and_its_state_kept(manifest: seedbridge.Manifest) -> None:
+    sbtf.set_seed("train", manifest=manifest)
+    first = tf.random.get_global_generator().normal((3,)).numpy().tolist()
+    sbtf.set_seed("train", manifest=manifest)
+    assert tf.random.get_global_generator().normal((3,)).numpy().tolist() == first
+    state = sbtf.get_state()
+    assert state["global_generator"]["algorithm"] == 1  # Philox
+    later = tf.random.get_global_generator().normal((3,)).numpy().tolist()
+    sbtf.set_state(state)
+    assert tf.random.get_global_generator().normal((3,)).numpy().tolist() == later
+    with pytest.raises(seedbridge.FrameworkError, match="tensorflow state: must be what"):
+        sbtf.set_state({**state, "keras_generator": b"short"})
+    # The reset seedbridge does by hand is TF's reset_from_seed.
+    g = tf.random.get_global_generator()
+    for seed in (0, 7, 2**32 - 1):
+        sbtf.apply(seed)
+        ours = g.state.numpy().tolist()
+        g.reset_from_seed(seed)
+        assert g.state.numpy().tolist() == ours
+
+
+def _dropout_model() -> object:
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(4), keras.layers.Dropout(0.5),
+                              keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.ones((8, 4)), np.ones((8, 1)), epochs=2, verbose=0)
+    return model
+
+
+def test_keras_checkpoints_leave_out_dropout_streams_and_model_state_has_them(
+        manifest: seedbridge.Manifest, tmp_path: Path) -> None:
+    """Pins docs/checkpoints.md: model.save does not keep a Dropout layer's SeedGenerator state, so a loaded
+    model draws other masks unless get_model_state / set_model_state carry it over."""
+    sbtf.set_seed("train", manifest=manifest)
+    model = _dropout_model()
+    state = sbtf.get_model_state(model)  # type: ignore[arg-type]
+    assert len(state["paths"]) == 1 and state["states"][0][1] > 0  # the counter moved during fit
+    model.save(tmp_path / "m.keras")  # type: ignore[attr-defined]
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert sbtf.get_model_state(loaded)["states"] != state["states"]
+    sbtf.set_model_state(loaded, state)
+    assert sbtf.get_model_state(loaded)["states"] == state["states"]
+    with pytest.raises(seedbridge.FrameworkError, match="tensorflow model state: must be get_model_state"):
+        sbtf.set_model_state(loaded, {"paths": ["a", "b"], "states": [[1, 2], [3, 4]]})
+
+
+def _resume(manifest: str, out: Path, *args: str) -> dict[str, object]:
+    return run_script("resume_keras.py", manifest, "train", str(out), *args, out=out)
+
+
+@pytest.mark.slow
+def test_resumed_keras_run_equals_the_uninterrupted_one(manifest: seedbridge.Manifest, tmp_path: Path) -> None:
+    """4 epochs straight == 2, checkpoint, 2 more in a new process, bitwise; without the dropout layers' seed
+    generator states (what model.save leaves out) it differs."""
+    m = str(manifest.path)
+    straight = _resume(m, tmp_path / "s.json", "--epochs", "4")
+    first = _resume(m, tmp_path / "a.json", "--epochs", "2", "--save", str(tmp_path / "ck"))
+    second = _resume(m, tmp_path / "b.json", "--epochs", "4", "--resume", str(tmp_path / "ck"))
+    assert second["weights"] == straight["weights"]
+    assert first["losses"] + second["losses"] == straight["losses"]  # type: ignore[operator]
+    control = _resume(m, tmp_path / "c.json", "--epochs", "4", "--resume", str(tmp_path / "ck"), "--no-model-state")
+    assert control["weights"] != straight["weights"]
 
 
 def test_snippet_applies_the_same_seed(manifest: seedbridge.Manifest) -> None:

@@ -225,7 +225,16 @@ def test_distributed_gloo_run_differs_per_rank_and_reproduces(manifest: seedbrid
     assert r1["generator_seed"] == manifest.seed("train", bits=64, rank=1)
     assert r1["worker_seeds"] == [manifest.seed("train", bits=64, rank=1, worker=0, epoch=e) for e in range(2)]
     assert not set(r0["worker_seeds"]) & set(r1["worker_seeds"])
-    assert r0["losses"] != r1["losses"]  # each rank saw its own shuffles and dropout
+    assert r0["losses"] != r1["losses"]  # each rank saw its own shuffles
+    # rank=None: every rank alike, as identical initial weights need (and, by design, the same dropout).
+    assert r0["alike"] == r1["alike"]
+    # rank="auto" (here SLURM_PROCID): the rank is a key, so dropout masks differ between ranks.
+    assert (r0["auto"]["rank_source"], r1["auto"]["rank_source"]) == ("SLURM_PROCID", "SLURM_PROCID")
+    assert (r0["auto"]["seed"], r1["auto"]["seed"]) == (manifest.seed("train", rank=0), manifest.seed("train", rank=1))
+    assert r0["auto"]["mask"] != r1["auto"]["mask"]
+    # DataLoader worker streams differ across ranks and across workers.
+    streams = [tuple(r["worker_draws"][w]) for r in (r0, r1) for w in ("0", "1")]
+    assert len(set(streams)) == 4 and len({v for s in streams for v in s}) == sum(len(s) for s in streams)
 
 
 def test_snippet_applies_the_same_seed_without_seedbridge(manifest: seedbridge.Manifest) -> None:
@@ -242,3 +251,94 @@ def test_strict_snippet_has_the_switches(manifest: seedbridge.Manifest) -> None:
     assert 'os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", \':4096:8\')' in code
     assert "torch.use_deterministic_algorithms(True)  # profile strict" in code
     assert "torch.backends.cudnn.benchmark = False" in code
+
+
+class _Augment:
+    """Item i: its index and one draw from each global RNG the augmentation could use."""
+
+    def __len__(self) -> int:
+        return 24
+
+    def __getitem__(self, i: int) -> tuple[int, float, float, float]:
+        import numpy as np
+
+        return i, float(torch.rand(())), float(np.random.rand()), random.random()
+
+
+def _by_index(loader: DataLoader) -> dict[int, tuple[float, ...]]:  # type: ignore[type-arg]
+    out = {}
+    for idx, *draws in loader:
+        for row in zip(idx.tolist(), *(d.tolist() for d in draws), strict=True):
+            out[row[0]] = tuple(row[1:])
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:This DataLoader will create 3 worker processes:UserWarning")  # 2 cores here
+def test_seeded_dataset_gives_each_sample_the_same_draws_with_any_workers_and_batch_size(
+        manifest: seedbridge.Manifest) -> None:
+    np = pytest.importorskip("numpy")
+    dataset = sbt.SeededDataset(_Augment(), "train", manifest=manifest, fold=1)
+    results = []
+    for workers, batch in [(0, 1), (1, 3), (2, 8), (3, 5)]:
+        loader = DataLoader(dataset, batch_size=batch, shuffle=True, num_workers=workers,
+                            generator=torch.Generator().manual_seed(workers))
+        results.append(_by_index(loader))
+    assert all(r == results[0] for r in results[1:])
+    assert len(results[0]) == 24 and len({v for r in results[0].values() for v in r}) == 72
+    # The documented seeds: one SHA-256 of (job, keys, epoch, index), cut to each RNG's width.
+    seeds = dataset.seeds(5)
+    assert seeds == {"python": manifest.seed("train", bits=128, fold=1, epoch=0, index=5),
+                     "numpy": manifest.seed("train", bits=32, fold=1, epoch=0, index=5),
+                     "torch": manifest.seed("train", bits=64, fold=1, epoch=0, index=5)}
+    random.seed(seeds["python"])
+    np.random.seed(seeds["numpy"])
+    torch.manual_seed(seeds["torch"])
+    assert results[0][5] == (float(torch.rand(())), float(np.random.rand()), random.random())
+    dataset.set_epoch(1)
+    assert dataset[5][1:] != results[0][5]
+
+
+@pytest.mark.parametrize("cached_gaussian", [True, False])
+def test_seeded_dataset_restores_the_global_state(manifest: seedbridge.Manifest, cached_gaussian: bool) -> None:
+    np = pytest.importorskip("numpy")
+    dataset = sbt.SeededDataset(_Augment(), "train", manifest=manifest)
+    assert dataset._numpy is not None and dataset._numpy._fast  # the MT19937 layout check held
+
+    def start() -> None:
+        torch.manual_seed(3)
+        random.seed(3)
+        np.random.seed(3)
+        np.random.rand(700)  # past one refill of the 624 words
+        if cached_gaussian:
+            np.random.normal()  # leaves the second Gaussian of a pair cached, which must survive too
+
+    def draws() -> tuple[object, ...]:
+        return (float(torch.rand(())), np.random.normal(size=3).tolist(), np.random.rand(), random.random())
+
+    start()
+    expected = draws()
+    start()
+    first = dataset[2]
+    assert dataset.__getitems__([2, 7])[0] == first
+    assert draws() == expected
+
+
+def test_seeded_dataset_refuses_reserved_keys_and_bad_indexes(manifest: seedbridge.Manifest) -> None:
+    with pytest.raises(DerivationError, match=r"key 'index': is set by seedbridge"):
+        sbt.SeededDataset(_Augment(), "train", manifest=manifest, index=1)
+    dataset = sbt.SeededDataset(_Augment(), "train", manifest=manifest)
+    with pytest.raises(DerivationError, match="index: must be a non-negative integer, got -1"):
+        dataset[-1]
+    with pytest.raises(DerivationError, match="epoch: must be a non-negative integer, got 'x'"):
+        dataset.set_epoch("x")  # type: ignore[arg-type]
+    assert pickle.loads(pickle.dumps(dataset)).seeds(3) == dataset.seeds(3)
+
+
+def test_worker_seeder_generator_is_reseeded_per_epoch(manifest: seedbridge.Manifest) -> None:
+    seeder = sbt.worker_init_fn("train", manifest=manifest, rank=2)
+    assert seeder.generator.initial_seed() == manifest.seed("train", bits=64, rank=2)
+    seeder.set_epoch(3)
+    assert seeder.generator.initial_seed() == manifest.seed("train", bits=64, rank=2, epoch=3)
+    copy = pickle.loads(pickle.dumps(seeder))  # what a worker gets: no generator
+    assert copy.epoch == 3 and copy._generator is None

@@ -6,7 +6,8 @@ One manifest (seedbridge.yaml beside this file) drives every step:
 2. train_keras  TensorFlow/Keras: the seed document's model, in TensorFlow 2
    train_torch  PyTorch: a small MLP, shuffling DataLoader with two workers
 3. analysis     R (Rscript + the seedbridge R package): bootstrap confidence intervals, a PNG plot
-4. caffe_solver a LeNet solver file seeded from a template (no Caffe run: no Caffe binary here)
+4. caffe_train  Caffe: the real caffe tool trains a small net on the preprocess step's data (as HDF5),
+                from a LeNet-style solver template seeded by seedbridge (`make caffe` builds the tool)
 
 Every step runs through `seedbridge run`, so the ledger (out/ledger.sqlite) holds the audit trail;
 then `seedbridge verify` reruns each step twice in fresh processes and fresh folders and compares
@@ -58,11 +59,11 @@ def steps(out: Path) -> tuple[list[Step], dict[str, Path]]:
              [str(train / name) for name in ("keras_val_correct.csv", "torch_val_correct.csv",
                                              "keras_history.json", "torch_history.json")],
              ["bootstrap.json", "bootstrap_samples.csv", "report.png"]),
-        Step("caffe_solver", [*SEEDBRIDGE, "caffe", str(HERE / "lenet_solver.template.prototxt"),
-                              "--job", "caffe_solver", "-o", "{out}/lenet_solver.prototxt"],
-             [str(HERE / "lenet_solver.template.prototxt")], ["lenet_solver.prototxt"]),
+        Step("caffe_train", [PY, str(HERE / "train_caffe.py"), str(data / "splits.npz"), "{out}"],
+             [str(data / "splits.npz"), str(HERE / "lenet_solver.template.prototxt"), str(HERE / "caffe_net.prototxt")],
+             ["caffe_history.json", "caffe_iter_560.caffemodel"]),
     ], {"preprocess": data, "train_keras": train, "train_torch": train, "analysis": analysis,
-        "caffe_solver": caffe}
+        "caffe_train": caffe}
 
 
 def banner(text: str) -> None:
@@ -98,6 +99,8 @@ def main() -> int:
         manifest = fresh
     env = {**os.environ, "SEEDBRIDGE_MANIFEST": str(manifest), "SEEDBRIDGE_LEDGER": str(out / "ledger.sqlite"),
            "TF_CPP_MIN_LOG_LEVEL": "3"}  # TensorFlow: errors only, keep the log readable
+    # `make caffe` links the caffe tool beside this Python (.venv/bin), which need not be on PATH.
+    env["PATH"] = os.pathsep.join([str(Path(PY).parent), env.get("PATH", "")])
     plan, folders = steps(out)
 
     banner(f"manifest {manifest}")
@@ -134,6 +137,7 @@ def summary(plan: list[Step], folders: dict[str, Path], manifest: Path, env: dic
     keras = json.loads((train / "keras_history.json").read_text())
     torch = json.loads((train / "torch_history.json").read_text())
     boot = json.loads((folders["analysis"] / "bootstrap.json").read_text())
+    caffe = json.loads((folders["caffe_train"] / "caffe_history.json").read_text())
     print("\nseedbridge example pipeline: summary")
     print(f"manifest  {manifest}")
     print(f"ledger    {folders['preprocess'].parent / 'ledger.sqlite'}  (seedbridge history)")
@@ -147,8 +151,10 @@ def summary(plan: list[Step], folders: dict[str, Path], manifest: Path, env: dic
           f"[{boot['torch']['ci95'][0]:.4f}, {boot['torch']['ci95'][1]:.4f}]")
     print(f"  keras - torch: {boot['difference']['estimate']:+.4f}, 95% CI "
           f"[{boot['difference']['ci95'][0]:+.4f}, {boot['difference']['ci95'][1]:+.4f}]")
+    print(f"  caffe  final loss {caffe['loss'][-1]:.4f} (iteration {caffe['iteration'][-1]}), "
+          f"val_accuracy {caffe['val_accuracy'][-1]:.4f}")
     print(f"\nplot      {folders['analysis'] / 'report.png'}")
-    print(f"solver    {folders['caffe_solver'] / 'lenet_solver.prototxt'} (seeded; Caffe itself is not run)")
+    print(f"solver    {folders['caffe_train'] / 'lenet_solver.prototxt'} (seeded by seedbridge, trained by caffe)")
 
 
 

@@ -9,9 +9,11 @@ sb_abort <- function(message, kind, ...) {
   ))
 }
 
-# A string as it appears in messages: double-quoted, escaped (line breaks show as \n).
+# A string as it appears in messages: double-quoted, escaped (line breaks show as \n); text that is
+# not valid UTF-8 shows its bytes (escape_bytes).
 show_text <- function(x) {
-  encodeString(as_utf8(x), quote = "\"")
+  text <- to_utf8(x)
+  if (is.na(text)) paste0("\"", escape_bytes(x), "\"") else encodeString(text, quote = "\"")
 }
 
 # A value of any type as it appears in messages, prefixed by what it is.

@@ -5,6 +5,8 @@
 derivation_versions <- 1L
 allowed_bits <- c(31L, 32L, 63L, 64L, 128L)
 derivation_tag <- "seedbridge-derivation"
+# The fields every version 1 message starts with: the tag, the version, then the base's netstring.
+message_head <- sprintf("%d:%s,1:1,32:", nchar(derivation_tag), derivation_tag)
 root_hex_digits <- 32L # the base is at most 128 bits
 
 #' Derive a seed from a base, a job name and keys
@@ -20,9 +22,29 @@ root_hex_digits <- 32L # the base is at most 128 bits
 #' booleans and vectors of length other than one are errors. Integers beyond 2^53 do not fit a
 #' double exactly: give them as text (`epoch = "12345678901234567890"`).
 #'
+#' @section Text and locales:
+#' Job names, key names and key values are Unicode text, hashed as UTF-8, as in Python; the same
+#' text gives the same seed in every locale. A string is read in the encoding R gives it: its mark
+#' (`"UTF-8"`, `"latin1"`), else the session's encoding, except in a C/POSIX session (`LC_ALL=C`),
+#' whose encoding (ASCII) has no other characters: there its bytes are taken as UTF-8, which is what
+#' a UTF-8 script or file holds. Text that is not valid UTF-8 after that (such as `"caf\xe9"` in a
+#' UTF-8 session, or what R's parser makes of a lone surrogate `"\ud800"`) and text marked `"bytes"`
+#' are errors. R strings cannot hold NUL.
+#'
+#' In a session whose locale is not UTF-8, R's parser writes names it cannot represent in the
+#' locale's encoding as escapes before any function sees them: `sb_seed("train", "\u00e9" = 1)` and
+#' `list("\u00e9" = 1)` arrive with the name `"<U+00E9>"` (R warns "unable to translate"), and
+#' `enc2native()`, `format()` and `enc2utf8()` write such escapes too (`"<U+00E9>"`, `"<c3>"`).
+#' The original characters cannot be told from text typed that way, so seedbridge refuses text
+#' holding these escapes in such a session (a `seedbridge_derivation_error`) rather than give a
+#' seed Python would not. Run R in a UTF-8 locale (`LC_ALL=C.UTF-8 Rscript script.R`), or build the
+#' names with `names(keys) <- "\u00e9"`, which keeps them, and pass the list:
+#' `sb_seed("train", keys)`, `sb_derive(base, job, keys)`.
+#'
 #' @param base The base of the derivation, 0 to 2^128 - 1: `"0x"` hex text, decimal text, or a whole
 #'   number (at most 2^53).
-#' @param job The job name (text; any characters, compared and hashed as UTF-8).
+#' @param job The job name (text; any characters, compared and hashed as UTF-8; see "Text and
+#'   locales").
 #' @param keys A named list of keys, such as `list(rank = 1, split = "a")`.
 #' @param bits Width of the seed: 31 (the portable seed, the default), 32, 63, 64 or 128.
 #' @param version Derivation version; only 1 exists.
@@ -38,12 +60,31 @@ root_hex_digits <- 32L # the base is at most 128 bits
 sb_derive <- function(base, job, keys = list(), bits = 31L, version = 1L) {
   check_version(version)
   bits <- check_bits(bits)
-  message <- derive_message(parse_base(base), check_job_name(job), keys)
-  digest_hex <- digest::digest(message, algo = "sha256", serialize = FALSE)
-  bits_to_seed(hex_to_bits(digest_hex)[seq_len(bits)], bits)
+  session <- session_encoding()
+  derive_seed(parse_base(base), check_job_name(job, session), keys, bits, session)
+}
+
+# The derivation from a base given as 32 hex digits (parse_base's output) and a checked job name.
+derive_seed <- function(base_hex, job, keys, bits, session = session_encoding()) {
+  digest_to_seed(sha256_hex(derive_message(base_hex, job, keys, session)), bits)
+}
+
+# digest's vectorised SHA-256 (digest::getVDigest(), digest >= 0.6.21): digest::digest() spends most
+# of a short message's time on its argument handling. Made on first use, never at load time.
+cache <- new.env(parent = emptyenv())
+
+sha256_hex <- function(bytes) {
+  f <- cache$sha256
+  if (is.null(f)) {
+    f <- cache$sha256 <- digest::getVDigest("sha256")
+  }
+  f(bytes, serialize = FALSE)
 }
 
 check_version <- function(version) {
+  if (is.integer(version) && length(version) == 1L && !is.na(version) && version == 1L) {
+    return(invisible(version))
+  }
   if (!(is.numeric(version) && length(version) == 1L && !is.na(version) &&
     version %in% derivation_versions)) {
     sb_abort(sprintf("derivation must be one of %s, got %s",
@@ -54,6 +95,9 @@ check_version <- function(version) {
 }
 
 check_bits <- function(bits) {
+  if (is.integer(bits) && length(bits) == 1L && !is.na(bits) && bits == 31L) {
+    return(bits)
+  }
   if (!(is.numeric(bits) && length(bits) == 1L && !is.na(bits) && bits %in% allowed_bits)) {
     sb_abort(sprintf("bits must be one of %s, got %s", paste(allowed_bits, collapse = ", "),
                      describe_value(bits)),
@@ -62,12 +106,13 @@ check_bits <- function(bits) {
   as.integer(bits)
 }
 
-check_job_name <- function(job) {
+# The job name as UTF-8 text (the text rule of utf8.R), or an error.
+check_job_name <- function(job, session = session_encoding()) {
   if (!(is.character(job) && length(job) == 1L && !is.na(job))) {
     sb_abort(sprintf("job name must be a single string, got %s", describe_value(job)),
              "derivation_error")
   }
-  job
+  utf8_text(job, "job name", inputs = TRUE, session = session)
 }
 
 # The base as 32 lower-case hex digits. Accepts "0x" hex text (any case), decimal text, or a whole
@@ -101,6 +146,16 @@ parse_base <- function(base) {
 
 # The canonical text of one key value (docs/derivation.md, "Key values").
 key_text <- function(name, value) {
+  # The usual values first: one string, one integer, one whole double.
+  if (!is.object(value) && length(value) == 1L && !is.na(value)) {
+    if (is.character(value)) return(value)
+    if (is.integer(value)) return(as.character(value))
+    if (is.double(value) && is.finite(value) && value == floor(value)) {
+      # Whole doubles in integer range print as integers; "%.0f" prints wider ones exactly
+      # (2^60 is 1152921504606846976). -0 is "0" either way.
+      return(if (abs(value) < 2^31) as.character(as.integer(value)) else sprintf("%.0f", value))
+    }
+  }
   bad <- function(rule) {
     sb_abort(sprintf("key %s: %s, got %s", show_text(name), rule, describe_value(value)),
              "derivation_error")
@@ -126,57 +181,53 @@ key_text <- function(name, value) {
     if (is.na(value) || !is.finite(value) || value != floor(value)) {
       bad("must be text or an integral number")
     }
-    # "%.0f" prints a double's exact integer value (2^60 is 1152921504606846976); -0 is "0".
     return(if (value == 0) "0" else sprintf("%.0f", value))
   }
   bad("must be text or an integral number")
 }
 
-# Named keys (a list, possibly from `...`) as a list of name/value UTF-8 byte pairs sorted by the
-# bytes of their names.
-encode_keys <- function(keys) {
-  if (length(keys) == 0L) {
-    return(list())
+# The key fields of the message: the number of keys, then each key's name and value, as UTF-8 text,
+# sorted by the bytes of the names.
+encode_keys <- function(keys, session = session_encoding()) {
+  n <- length(keys)
+  if (n == 0L) {
+    return("0")
   }
   if (!is.list(keys)) {
     sb_abort(sprintf("keys must be a named list such as list(rank = 1), got %s", describe_value(keys)),
              "derivation_error")
   }
   nms <- names(keys)
-  if (is.null(nms) || anyNA(nms) || any(nms == "")) {
-    where <- if (is.null(nms)) 1L else which(is.na(nms) | nms == "")[[1L]]
+  if (is.null(nms) || anyNA(nms) || !all(nzchar(nms))) {
+    where <- if (is.null(nms)) 1L else which(is.na(nms) | !nzchar(nms))[[1L]]
     sb_abort(sprintf("keys must be named such as rank = 1; the key in position %d has no name", where),
              "derivation_error")
   }
-  byte_keys <- vapply(nms, byte_key, character(1L), USE.NAMES = FALSE)
-  twice <- duplicated(byte_keys)
-  if (any(twice)) {
-    sb_abort(sprintf("key %s is given twice; each key name must be unique", show_text(nms[twice][[1L]])),
+  if (n == 1L) {
+    text <- utf8_text(c(nms, key_text(nms, keys[[1L]])), c("key name", paste("key", show_text(nms))),
+                      inputs = TRUE, session = session)
+    return(c("1", text))
+  }
+  values <- vapply(seq_len(n), function(i) key_text(nms[[i]], keys[[i]]), "")
+  text <- utf8_text(c(nms, values), c(rep("key name", n), paste("key", vapply(nms, show_text, ""))),
+                    inputs = TRUE, session = session)
+  nms <- text[seq_len(n)]
+  twice <- anyDuplicated(nms)
+  if (twice) {
+    sb_abort(sprintf("key %s is given twice; each key name must be unique", show_text(nms[[twice]])),
              "derivation_error")
   }
-  pairs <- lapply(seq_along(keys), function(i) {
-    list(name = utf8_bytes(nms[[i]]), value = utf8_bytes(key_text(nms[[i]], keys[[i]])))
-  })
-  pairs[order(byte_keys, method = "radix")]
-}
-
-netstring <- function(bytes) {
-  c(charToRaw(as.character(length(bytes))), charToRaw(":"), bytes, charToRaw(","))
+  # Radix sorting compares UTF-8 text byte by byte in every locale (?sort: the names are UTF-8 now).
+  o <- order(nms, method = "radix")
+  c(as.character(n), rbind(nms[o], text[n + o]))
 }
 
 # The message of version 1: netstrings of the tag, the version, the base (32 hex digits), the job,
-# the number of keys, then each key's name and value.
-derive_message <- function(base_hex, job, keys) {
-  pairs <- encode_keys(keys)
-  parts <- list(
-    netstring(charToRaw(derivation_tag)),
-    netstring(charToRaw("1")),
-    netstring(charToRaw(base_hex)),
-    netstring(utf8_bytes(job)),
-    netstring(charToRaw(as.character(length(pairs))))
-  )
-  for (p in pairs) {
-    parts <- c(parts, list(netstring(p$name), netstring(p$value)))
-  }
-  unlist(parts, use.names = FALSE)
+# the number of keys, then each key's name and value. `job` is text check_job_name() has checked.
+# The message is one string whose bytes are the message (marked "bytes" when not ASCII).
+derive_message <- function(base_hex, job, keys, session = session_encoding()) {
+  fields <- c(job, encode_keys(keys, session))
+  # Marked "bytes", paste() joins the UTF-8 bytes as they are, in any locale.
+  Encoding(fields) <- "bytes"
+  paste0(message_head, base_hex, ",", paste0(nchar(fields, type = "bytes"), ":", fields, ",", collapse = ""))
 }

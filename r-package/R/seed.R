@@ -6,10 +6,14 @@
 #' derivation, so changing the pin changes every rank, worker and epoch seed of that job only.
 #'
 #' Keys are compared and hashed as UTF-8 text; `rank = 1`, `rank = 1L` and `rank = "1"` give the
-#' same seed. Key names cannot be `bits` or `manifest` (the arguments), as in Python.
+#' same seed. Keys can also come as a named list among `...`: `sb_seed("train", keys)` with
+#' `keys <- list(rank = 1)`. Use a list for keys named like an argument (`bits`, `manifest`), for
+#' names built in code, and for non-ASCII names in a session whose locale is not UTF-8, where R
+#' rewrites names written as arguments (see "Text and locales" in [sb_derive()]).
 #'
 #' @param job Name of a job declared in the manifest.
-#' @param ... Named keys such as `rank = 1`, `fold = "a"`: text or integral numbers.
+#' @param ... Named keys such as `rank = 1`, `fold = "a"`: text or integral numbers; or named lists
+#'   of such keys.
 #' @param bits Width of the seed: 31 (the portable seed, valid for [set.seed()], the default), 32,
 #'   63, 64 or 128.
 #' @param manifest A manifest from [sb_manifest()] or a path to one; by default `sb_manifest()`
@@ -18,8 +22,8 @@
 #'   decimal text, since R has no 64-bit integer.
 #' @section Errors:
 #' `seedbridge_unknown_job_error` for a job the manifest does not declare (with the closest
-#' names), `seedbridge_derivation_error` for bad keys or `bits`, `seedbridge_seed_range_error`
-#' when a pinned seed does not fit in `bits`.
+#' names), `seedbridge_derivation_error` for bad keys or `bits`, or text that breaks the text rule
+#' of [sb_derive()], `seedbridge_seed_range_error` when a pinned seed does not fit in `bits`.
 #' @seealso [sb_set_seed()] to seed R with it, [sb_derive()] for the bare derivation.
 #' @export
 #' @examples
@@ -34,19 +38,67 @@
 #' sb_seed("train", bits = 64, manifest = path)
 #' sb_seed("eval", manifest = path) # the pin
 #' sb_seed("eval", fold = 2, manifest = path) # derived from the pin
+#' keys <- list(bits = 1) # a key named like an argument
+#' sb_seed("train", keys, manifest = path)
 sb_seed <- function(job, ..., bits = 31L, manifest = sb_manifest()) {
-  m <- as_manifest(manifest)
-  j <- manifest_job(m, job)
-  bits <- check_bits(bits)
-  keys <- list(...)
+  m <- if (inherits(manifest, "seedbridge_manifest")) manifest else as_manifest(manifest)
+  session <- session_encoding()
+  j <- find_job(m, job, session)
+  job_seed(m, j, dots_keys(list(...)), check_bits(bits), session)
+}
+
+# The seed of job `j` of manifest `m` for `keys` (a named list) in `bits` bits.
+job_seed <- function(m, j, keys, bits, session = session_encoding()) {
   if (!is.null(j$seed) && length(keys) == 0L) {
     if (hex_bit_length(j$seed) > bits) {
-      sb_abort(sprintf("job %s pins seed %s, which does not fit in %d bits (0..%s)", show_text(job),
+      sb_abort(sprintf("job %s pins seed %s, which does not fit in %d bits (0..%s)", show_text(j$name),
                        hex_to_dec(substring(j$seed, 3L)), bits, max_seed_text(bits)),
                "seed_range_error")
     }
     return(hex_to_seed(substring(j$seed, 3L), bits))
   }
+  check_version(m$derivation)
+  # The root entropy or pin is "0x" and at most 32 lower-case hex digits (as sb_manifest() gives it):
+  # the base is those digits, zero-padded to 32.
   base <- if (is.null(j$seed)) m$root$entropy else j$seed
-  sb_derive(base, j$name, keys = keys, bits = bits, version = m$derivation)
+  base_hex <- paste0(strrep("0", root_hex_digits + 2L - nchar(base)), substr(base, 3L, 34L))
+  derive_seed(base_hex, j$name, keys, bits, session)
+}
+
+# The job called `job`: found by name first, else through manifest_job(), which matches bytes and
+# reports an unknown job. The names of m$jobs are UTF-8 text and R compares strings of different
+# encodings as UTF-8, so in a UTF-8 session a match by name is the same text and needs no other
+# check; elsewhere the name goes through the text rule first.
+find_job <- function(m, job, session = session_encoding()) {
+  if (session == "utf8" && is.character(job) && length(job) == 1L && !is.na(job) && Encoding(job) != "bytes") {
+    j <- m$jobs[[job]]
+    if (!is.null(j)) return(j)
+  }
+  j <- m$jobs[[check_job_name(job, session)]]
+  if (is.null(j)) manifest_job(m, job) else j
+}
+
+# The keys of a call's `...`: named arguments, and unnamed named lists, whose elements are keys.
+# A list's names are kept as R made them with names(x) <-, while names written as arguments or in
+# list() pass through R's parser, which rewrites characters the session's encoding cannot hold.
+dots_keys <- function(args) {
+  nms <- names(args)
+  if (is.null(nms) && length(args) == 0L || !is.null(nms) && all(nzchar(nms))) {
+    return(args)
+  }
+  out <- list()
+  for (i in seq_along(args)) {
+    arg <- args[[i]]
+    if (!is.null(nms) && nzchar(nms[[i]])) {
+      out <- c(out, args[i])
+    } else if (is.list(arg) && !is.object(arg)) {
+      out <- c(out, arg)
+    } else {
+      sb_abort(sprintf(
+        "keys must be named such as rank = 1, or given as a named list; the argument in position %d is %s",
+        i, describe_value(arg)
+      ), "derivation_error")
+    }
+  }
+  out
 }

@@ -10,11 +10,24 @@
 #' After seeding, `.Random.seed[1]` (which encodes the three kinds) and [RNGkind()] are read back
 #' and checked against the request.
 #'
+#' With `python = TRUE` it also seeds the Python session that reticulate embeds in R, with the
+#' same job's seeds: through seedbridge's Python package when it is importable there
+#' (`seedbridge.seed_everything(job, manifest =, frameworks =, ...)` with the job's Python frameworks,
+#' or python, numpy, torch and tensorflow as installed when the job lists none), else Python's
+#' `random` and NumPy's global state directly with the job's seed, which is what `seed_everything`
+#' gives them. `PYTHONHASHSEED` is read when Python starts and cannot change afterwards: a warning of
+#' class `seedbridge_pythonhashseed_warning` says so when it is not the job's seed, and how to set it
+#' before Python starts (`seedbridge env`).
+#'
 #' @inheritParams sb_seed
+#' @param python `TRUE` to seed reticulate's Python session too (needs the reticulate package).
 #' @return Invisibly, a list for the audit record: `job`, `seed` (integer), `kinds` (a named
-#'   character vector) and `random_seed_1` (`.Random.seed[1]`).
+#'   character vector) and `random_seed_1` (`.Random.seed[1]`); with `python = TRUE` also `python`:
+#'   `via` (`"seedbridge"` or `"fallback"`), `seed` and `frameworks` (those seeded in Python).
 #' @section Errors:
-#' Those of [sb_seed()], and `seedbridge_framework_error` if R did not take the kinds.
+#' Those of [sb_seed()], and `seedbridge_framework_error` if R did not take the kinds or Python
+#' refused. With `python = TRUE`, `seedbridge_missing_dependency_error` when reticulate or a Python is
+#' missing; these are checked before any RNG is touched.
 #' @seealso [with_sb_seed()] and [local_sb_seed()] to restore the previous state afterwards.
 #' @export
 #' @examples
@@ -31,12 +44,30 @@
 #' identical(x, runif(3))
 #' str(sb_set_seed("legacy", rank = 2, manifest = path))
 #' do.call(RNGkind, as.list(old)) # back to the kinds we had
-sb_set_seed <- function(job, ..., manifest = sb_manifest()) {
+sb_set_seed <- function(job, ..., manifest = sb_manifest(), python = FALSE) {
   m <- as_manifest(manifest)
-  seed <- sb_seed(job, ..., bits = 31L, manifest = m)
-  kinds <- manifest_job(m, job)$r
-  apply_seed(seed, kinds)
-  invisible(list(job = job, seed = seed, kinds = kinds, random_seed_1 = random_seed_1()))
+  j <- find_job(m, job)
+  keys <- dots_keys(list(...))
+  seed <- job_seed(m, j, keys, 31L)
+  plan <- if (check_flag(python, "python")) python_plan(m, j, keys, seed)
+  invisible(seed_job(job, j, seed, plan))
+}
+
+# Seeds Python (when `plan` is not NULL) and R with a job's checked seed; returns the record.
+seed_job <- function(job, j, seed, plan) {
+  python <- if (!is.null(plan)) python_seed(plan)
+  apply_seed(seed, j$r)
+  info <- list(job = job, seed = seed, kinds = j$r, random_seed_1 = random_seed_1())
+  if (!is.null(python)) info$python <- python
+  info
+}
+
+# A single TRUE or FALSE, or an error naming the argument.
+check_flag <- function(x, name) {
+  if (!(is.logical(x) && length(x) == 1L && !is.na(x))) {
+    sb_abort(sprintf("%s must be TRUE or FALSE, got %s", name, describe_value(x)), "derivation_error")
+  }
+  x
 }
 
 # set.seed with all kinds, then check that they took.

@@ -4,8 +4,11 @@
 #' restores the previous RNG state; `local_sb_seed()` seeds R until the calling function (or
 #' `.local_envir`) exits. Both restore `.Random.seed` and the three RNG kinds as they were, including
 #' when there was no `.Random.seed` yet (it is removed again, and the kinds are restored).
+#' With `python = TRUE` they seed reticulate's Python session as [sb_set_seed()] does and put its RNG
+#' state back too (`seedbridge.snapshot()` / `restore()` of the frameworks seeded, or the states of
+#' `random` and NumPy).
 #'
-#' @inheritParams sb_seed
+#' @inheritParams sb_set_seed
 #' @param code Code to evaluate with the job's seed.
 #' @param .local_envir The environment whose exit restores the RNG state.
 #' @return `with_sb_seed()`: the value of `code`. `local_sb_seed()`: invisibly, the list
@@ -29,20 +32,28 @@
 #'   sample(10, 3)
 #' }
 #' f()
-with_sb_seed <- function(job, code, ..., manifest = sb_manifest()) {
-  local_sb_seed(job, ..., manifest = manifest)
+with_sb_seed <- function(job, code, ..., manifest = sb_manifest(), python = FALSE) {
+  local_sb_seed(job, ..., manifest = manifest, python = python)
   force(code)
 }
 
 #' @rdname with_sb_seed
 #' @export
-local_sb_seed <- function(job, ..., manifest = sb_manifest(), .local_envir = parent.frame()) {
+local_sb_seed <- function(job, ..., manifest = sb_manifest(), python = FALSE, .local_envir = parent.frame()) {
   m <- as_manifest(manifest)
   # Validate before touching anything, so an error leaves the state alone.
-  sb_seed(job, ..., manifest = m)
+  j <- find_job(m, job)
+  keys <- dots_keys(list(...))
+  seed <- job_seed(m, j, keys, 31L)
+  plan <- NULL
+  if (check_flag(python, "python")) {
+    plan <- python_plan(m, j, keys, seed)
+    py_old <- python_state(plan)
+    withr::defer(python_restore(plan, py_old), envir = .local_envir)
+  }
   old <- rng_state()
   withr::defer(rng_restore(old), envir = .local_envir)
-  sb_set_seed(job, ..., manifest = m)
+  invisible(seed_job(job, j, seed, plan))
 }
 
 # The RNG state: .Random.seed (or NULL when there is none) and the three kinds.

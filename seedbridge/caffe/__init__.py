@@ -14,13 +14,15 @@ neither. See docs/frameworks/caffe.md for what a seed does and does not control 
 from __future__ import annotations
 
 import os
+import stat
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from seedbridge._files import MiB, Refused, describe_mode, read_regular
 from seedbridge.caffe._edit import CAFFE_SEED_MAX, Edit, check_seed, edit, read
 from seedbridge.envvars import job_seed
-from seedbridge.errors import Problem, SeedbridgeError, SolverError
+from seedbridge.errors import Problem, SeedbridgeError, SolverError, ValidationError
 from seedbridge.manifest import as_manifest
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CAFFE_SEED_MAX",
+    "SOLVER_LIMIT",
     "CaffeWarning",
     "SeedResult",
     "check_file",
@@ -43,6 +46,9 @@ __all__ = [
 # A directory stands for the solver files under it, found by Caffe's naming convention.
 SOLVER_SUFFIX = ".prototxt"
 SOLVER_MARK = "solver"
+# Solvers are kilobytes; one with a large inline net is megabytes (benchmarks/bench_caffe.py seeds a 10 MB one).
+# A bigger input is refused before it is read into memory: it is a wrong path (/dev/zero, a data set).
+SOLVER_LIMIT = 64 * MiB
 
 
 class CaffeWarning(UserWarning):
@@ -99,23 +105,35 @@ def read_seed(text: str, *, source: str | None = None) -> int | None:
     return read(text, source).before
 
 
-def snippet(manifest: Manifest | str | os.PathLike[str] | None, job: str, **keys: object) -> str:
-    """pycaffe code that seeds Caffe's RNG with ``job``'s seed; needs neither caffe nor protobuf."""
+def snippet(manifest: Manifest | str | os.PathLike[str] | None, job: str, /, **keys: object) -> str:
+    """pycaffe code that seeds Caffe's RNG with ``job``'s seed; needs neither caffe nor protobuf.
+    ``manifest`` and ``job`` are positional-only, so a key may have any name."""
     m = as_manifest(manifest)
     seed = check_seed(job_seed(m, job, keys))
     return (f"# seedbridge: job {job!r}, derivation {m.derivation}, seed {seed}\n"
             f"import caffe\ncaffe.set_random_seed({seed})\n")
 
 
-# -- files --------------------------------------------------------------------------------------
+def _keys(keys: Mapping[str, object] | None, more: Mapping[str, object]) -> dict[str, object]:
+    """One mapping of derivation keys from ``keys=`` and keyword arguments. ``keys=`` is there because a key
+    may be named like a parameter (``job``, ``manifest``, ``out``), which no keyword argument can carry."""
+    merged = dict(keys or {})
+    twice = sorted(set(merged) & set(more))
+    if twice:
+        raise SeedbridgeError(f"key {twice[0]!r} given twice: in keys= and as a keyword argument")
+    merged.update(more)
+    return merged
+
+
+# -- files -----------------------------------------------------------------------------------------
 
 
 def _read(path: str) -> str:
+    # Regular files only, opened without blocking (a FIFO would hang open()), and at most SOLVER_LIMIT bytes.
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise SolverError([Problem(f"cannot read the solver: {exc.strerror or exc}", file=path)]) from None
+        data = read_regular(path, limit=SOLVER_LIMIT)
+    except Refused as exc:
+        raise SolverError([Problem(f"cannot read the solver: {exc}", file=path)]) from None
     # surrogateescape: bytes that are not UTF-8 (in a comment, say) come back out exactly as they went in.
     return data.decode("utf-8", "surrogateescape")
 
@@ -178,17 +196,78 @@ def _targets(inputs: list[tuple[str, str, bool]], out: str | None, in_place: boo
     return list(targets)
 
 
+def _unwritable(target: str) -> str | None:
+    """Why ``target`` cannot be written, or None. A write replaces the file a symlink points to
+    (seedbridge/_atomic.py), so that file is checked; missing folders are created, so the nearest
+    existing one must be a writable directory."""
+    real = os.path.realpath(target)
+    try:
+        mode = os.stat(real).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        folder = os.path.dirname(real)
+        while not os.path.exists(folder):
+            folder = os.path.dirname(folder)
+        if not os.path.isdir(folder):
+            return f"cannot create its folder: {folder} is not a directory"
+        return None if os.access(folder, os.W_OK) else f"cannot write: {folder} is not writable"
+    except OSError as exc:
+        return f"cannot write: {exc.strerror or exc}"
+    if not stat.S_ISREG(mode):
+        return f"is {describe_mode(mode)}; refusing to replace it"
+    folder = os.path.dirname(real)
+    return None if os.access(folder, os.W_OK) else f"cannot write: {folder} is not writable"
+
+
+def _target_problems(inputs: list[tuple[str, str, bool]], targets: list[str | None]) -> list[Problem]:
+    """Every reason a write would fail, found before the first write (so a bad second target leaves the
+    first file unwritten), including two inputs whose targets are one file through symlinks."""
+    problems = []
+    written: dict[str, str] = {}
+    for (path, _, _), target in zip(inputs, targets, strict=True):
+        if target is None:
+            continue
+        reason = _unwritable(target)
+        if reason is not None:
+            problems.append(Problem(reason, file=target))
+        real = os.path.realpath(target)
+        other = written.setdefault(real, path)
+        if os.path.realpath(other) != os.path.realpath(path):
+            problems.append(Problem(f"{other} and {path} would both be written to this file ({real})",
+                                    file=target))
+    return problems
+
+
+def _write(target: str, text: str, done: int) -> None:
+    """Write one target; the targets were checked, so only the disk (full, gone read-only) fails here,
+    and the message says how many files were written before."""
+    from seedbridge._atomic import atomic_write_bytes
+
+    folder = os.path.dirname(target)
+    try:
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        atomic_write_bytes(target, text.encode("utf-8", "surrogateescape"))
+    except OSError as exc:
+        raise SeedbridgeError(f"{folder}: cannot create the folder: {exc.strerror or exc}; "
+                              f"{done} file(s) before it were written") from None
+    except SeedbridgeError as exc:
+        raise SeedbridgeError(f"{exc}; {done} file(s) before it were written") from None
+
+
 def seed_files(paths: Iterable[str | os.PathLike[str]] | None, *, job: str,
                manifest: Manifest | str | os.PathLike[str] | None = None, out: str | os.PathLike[str] | None = None,
-               in_place: bool = False, **keys: object) -> list[SeedResult]:
+               in_place: bool = False, keys: Mapping[str, object] | None = None,
+               **more_keys: object) -> list[SeedResult]:
     """Set random_seed to ``job``'s seed in every solver of ``paths`` (files or directories; none: the
     job's ``caffe.solvers`` in the manifest).
 
     Output: ``in_place``; or ``out`` (a file for one input file, else a directory that mirrors the
-    inputs); or neither, for one file, whose seeded text is only returned. Every file is validated
-    before any is written, so one bad solver leaves all of them untouched."""
+    inputs); or neither, for one file, whose seeded text is only returned. Every input is validated and
+    every target checked before any is written, so one bad solver or one unwritable target leaves all
+    files untouched. A target that is a symlink is written through: its target file gets the new text.
+    Derivation keys come as ``keys={...}`` (any names) or as keyword arguments."""
     m = as_manifest(manifest)
-    seed = check_seed(job_seed(m, job, keys))
+    seed = check_seed(job_seed(m, job, _keys(keys, more_keys)))
     inputs = _inputs(paths, job, m)
     targets = _targets(inputs, os.fspath(out) if out is not None else None, in_place)
     edits: list[Edit] = []
@@ -198,36 +277,39 @@ def seed_files(paths: Iterable[str | os.PathLike[str]] | None, *, job: str,
             edits.append(edit(_read(path), seed, path))
         except SolverError as exc:
             problems += exc.problems
+    unwritable = _target_problems(inputs, targets)
     if problems:
-        raise SolverError(problems)
-    from seedbridge._atomic import atomic_write_bytes
-
+        raise SolverError(problems + unwritable)
+    if unwritable:
+        raise ValidationError(unwritable)
     results = []
+    done = 0
     for (path, _, _), result, target in zip(inputs, edits, targets, strict=True):
         if target is not None and (result.changed or target != path):
-            folder = os.path.dirname(target)
-            if folder:
-                os.makedirs(folder, exist_ok=True)
-            atomic_write_bytes(target, result.text.encode("utf-8", "surrogateescape"))
+            _write(target, result.text, done)
+            done += 1
         results.append(SeedResult(path, job, seed, result, target))
     return results
 
 
 def seed_file(path: str | os.PathLike[str], *, job: str, manifest: Manifest | str | os.PathLike[str] | None = None,
-              out: str | os.PathLike[str] | None = None, in_place: bool = False, **keys: object) -> SeedResult:
+              out: str | os.PathLike[str] | None = None, in_place: bool = False,
+              keys: Mapping[str, object] | None = None, **more_keys: object) -> SeedResult:
     """``seed_files`` for one solver file (``out`` is then a file)."""
     if os.path.isdir(path):
         raise SeedbridgeError(f"{os.fspath(path)}: is a directory; use seed_files for directories")
-    return seed_files([path], job=job, manifest=manifest, out=out, in_place=in_place, **keys)[0]
+    return seed_files([path], job=job, manifest=manifest, out=out, in_place=in_place,
+                      keys=_keys(keys, more_keys))[0]
 
 
 def check_files(paths: Iterable[str | os.PathLike[str]] | None, *, job: str,
-                manifest: Manifest | str | os.PathLike[str] | None = None, **keys: object) -> list[SeedResult]:
+                manifest: Manifest | str | os.PathLike[str] | None = None, keys: Mapping[str, object] | None = None,
+                **more_keys: object) -> list[SeedResult]:
     """Validate every solver and report whether it carries ``job``'s seed (``result.ok``); writes nothing.
 
     An invalid solver is a SolverError listing every problem of every file."""
     m = as_manifest(manifest)
-    seed = check_seed(job_seed(m, job, keys))
+    seed = check_seed(job_seed(m, job, _keys(keys, more_keys)))
     results: list[SeedResult] = []
     problems: list[Problem] = []
     for path, _, _ in _inputs(paths, job, m):
@@ -241,6 +323,6 @@ def check_files(paths: Iterable[str | os.PathLike[str]] | None, *, job: str,
 
 
 def check_file(path: str | os.PathLike[str], *, job: str, manifest: Manifest | str | os.PathLike[str] | None = None,
-               **keys: object) -> SeedResult:
+               keys: Mapping[str, object] | None = None, **more_keys: object) -> SeedResult:
     """``check_files`` for one solver file."""
-    return check_files([path], job=job, manifest=manifest, **keys)[0]
+    return check_files([path], job=job, manifest=manifest, keys=_keys(keys, more_keys))[0]

@@ -1,8 +1,10 @@
 """Finding the Caffe command-line tool and its version, for run records and reports.
 
-The binary is ``$SEEDBRIDGE_CAFFE`` when set, else ``caffe`` on ``PATH``. Its version is what
-``caffe --version`` prints (gflags' version string, set from CAFFE_VERSION in tools/caffe.cpp:
-``caffe version 1.0.0``). Nothing here runs at import; ``version()`` starts the binary once per process.
+The binary is ``$SEEDBRIDGE_CAFFE`` when set (a path, or a name looked up on ``PATH``), else ``caffe`` on
+``PATH``. Its version is what ``caffe --version`` prints: gflags writes ``<program name> version <string>``,
+the string set from CAFFE_VERSION in tools/caffe.cpp (``caffe version 1.0.0`` for the Caffe that `make caffe`
+builds; the program name is whatever the binary or its symlink is called). Nothing here runs at import;
+``version()`` starts the binary once per process and path.
 """
 
 from __future__ import annotations
@@ -19,12 +21,11 @@ CAFFE_ENV = "SEEDBRIDGE_CAFFE"
 
 
 def find() -> str | None:
-    """The path of the Caffe binary: ``$SEEDBRIDGE_CAFFE`` if it names an executable file, else ``caffe`` on
-    PATH; None when there is none."""
+    """The path of the Caffe binary: ``$SEEDBRIDGE_CAFFE`` if it names an executable file (a name without a
+    slash is looked up on PATH), else ``caffe`` on PATH; None when there is none. A set but unusable
+    ``$SEEDBRIDGE_CAFFE`` is None, not a fallback to PATH: the user asked for that binary."""
     named = os.environ.get(CAFFE_ENV)
-    if named:
-        return named if os.path.isfile(named) and os.access(named, os.X_OK) else None
-    return shutil.which("caffe")
+    return shutil.which(named) if named else shutil.which("caffe")
 
 
 @functools.lru_cache(maxsize=8)
@@ -34,7 +35,8 @@ def _version_of(binary: str) -> str | None:
                               check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    match = re.search(rb"version\s+(\S+)", proc.stdout + proc.stderr)
+    # gflags' --version output (gflags_reporting.cc, ShowVersion): "<program> version <string>" on line one.
+    match = re.match(rb"\S+ version (\S+)\s*$", proc.stdout.split(b"\n", 1)[0])
     return match.group(1).decode("ascii", "replace") if match else None
 
 

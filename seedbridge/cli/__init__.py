@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     module_name, help_ = COMMANDS[name]
     import argparse
 
-    from seedbridge.errors import SeedbridgeError
+    from seedbridge.errors import SeedbridgeError, ValidationError
 
     module = importlib.import_module(module_name)
     parser = argparse.ArgumentParser(prog=f"seedbridge {name}", description=module.__doc__ or help_,
@@ -86,8 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(module.run(parsed) or 0)
     except SeedbridgeError as exc:
-        for line in str(exc).splitlines() or [type(exc).__name__]:
-            print(f"seedbridge: error: {line}", file=sys.stderr)
+        from seedbridge._text import printable
+
+        # One line per problem, whatever the names in it hold (a job name with a line break or ESC).
+        lines = [str(p) for p in exc.problems] if isinstance(exc, ValidationError) else [str(exc)]
+        for line in lines if any(lines) else [type(exc).__name__]:
+            print(f"seedbridge: error: {printable(line)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("seedbridge: interrupted", file=sys.stderr)

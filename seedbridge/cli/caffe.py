@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     manifest = manifest_from(args)
     keys = keys_from(args)
     if args.check:
-        results = caffe.check_files(args.solvers, job=args.job, manifest=manifest, **keys)
+        results = caffe.check_files(args.solvers, job=args.job, manifest=manifest, keys=keys)
         _warn(results)
         failed = 0
         for r in results:
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             return 1
         return 0
     results = caffe.seed_files(args.solvers, job=args.job, manifest=manifest, out=args.output,
-                               in_place=args.in_place, **keys)
+                               in_place=args.in_place, keys=keys)
     _warn(results)
     if args.output is None and not args.in_place:
         # Bytes, so CRLF endings and non-UTF-8 comment bytes reach stdout unchanged.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from seedbridge._text import printable
 from seedbridge.cli._common import add_manifest, manifest_from
 from seedbridge.envvars import job_seed
 
@@ -16,15 +17,16 @@ def run(args: argparse.Namespace) -> int:
     m = manifest_from(args)
     root = m.root
     source = root.source + (f" (${root.env})" if root.env else "")
-    print(f"manifest:   {m.path}")
+    # Names, paths and dates come from the file: escaped, so ESC or a line break cannot reach the terminal.
+    print(f"manifest:   {printable(str(m.path))}")
     print(f"derivation: {m.derivation}")
     print(f"root:       0x{root.entropy:032x}")
-    print(f"source:     {source}" + (f", created {root.created}" if root.created else ""))
+    print(f"source:     {printable(source)}" + (f", created {printable(str(root.created))}" if root.created else ""))
     print()
     rows = [("JOB", "SEED", "PINNED", "PROFILE", "FRAMEWORKS")]
     for name, job in m.jobs.items():
-        rows.append((name, str(job_seed(m, name)), "yes" if job.seed is not None else "no", job.profile,
-                     ", ".join(job.frameworks) or "-"))
+        rows.append((printable(name), str(job_seed(m, name)), "yes" if job.seed is not None else "no",
+                     printable(job.profile), printable(", ".join(job.frameworks)) or "-"))
     if len(rows) == 1:
         print("no jobs yet; add them under `jobs:` (docs/manifest.md)")
         return 0

@@ -94,8 +94,9 @@ def run(args: argparse.Namespace) -> int:
                 print(f"    | {line}")
     width = max((len(f.path) for f in report.files), default=0)
     for f in report.files:
-        if f.missing_in:
-            status = f"missing in run {', '.join(map(str, f.missing_in))}"
+        if f.missing_in or f.unusable:
+            status = "; ".join(([f"missing in run {', '.join(map(str, f.missing_in))}"] if f.missing_in else [])
+                               + [f"run {i}: {why}" for i, why in f.unusable.items()])
         elif all(c.identical for c in f.comparisons.values()):
             status = "identical in every run"
         else:

@@ -40,3 +40,29 @@ read_golden <- function(path) {
 with_c_ctype <- function(code) {
   withr::with_locale(c(LC_CTYPE = "C"), code)
 }
+
+# Runs `code` with a UTF-8 LC_CTYPE (R CMD check may run in the C locale); skips the test when the
+# machine has none.
+with_utf8_ctype <- function(code) {
+  candidates <- c("C.UTF-8", "C.utf8", "en_US.UTF-8", "UTF-8")
+  works <- vapply(candidates, function(l) {
+    suppressWarnings(withr::with_locale(c(LC_CTYPE = l), identical(l10n_info()[["UTF-8"]], TRUE)))
+  }, logical(1L))
+  skip_if(!any(works), "no UTF-8 locale on this machine")
+  withr::with_locale(c(LC_CTYPE = candidates[works][[1L]]), code)
+}
+
+# Parses and evaluates `text` (R code) with LC_CTYPE set to C, as Rscript does with a script in a C
+# locale: names written as arguments or in list() pass through R's parser there.
+eval_in_c_ctype <- function(text, envir = parent.frame()) {
+  with_c_ctype(suppressWarnings(eval(parse(text = text, keep.source = FALSE)[[1L]], envir)))
+}
+
+# The manifest conformance corpus (tests/conformance): $SEEDBRIDGE_CONFORMANCE (set by the Makefile
+# for R CMD check), else the folder in the source tree next to r-package/. Never copied into the package.
+conformance_path <- function() {
+  env <- Sys.getenv("SEEDBRIDGE_CONFORMANCE", unset = "")
+  candidates <- c(env, file.path("..", "..", "..", "tests", "conformance"))
+  found <- candidates[nzchar(candidates) & file.exists(file.path(candidates, "expected.json"))]
+  if (length(found)) normalizePath(found[[1L]]) else NULL
+}

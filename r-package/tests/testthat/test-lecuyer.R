@@ -53,3 +53,27 @@ test_that("doRNG takes it as a seed", {
   }
   expect_identical(draw(), draw())
 })
+
+test_that("mclapply prescheduled gives one stream per core; per task, results do not depend on cores", {
+  # What docs/frameworks/r.md says about parallel::mclapply and future.apply.
+  skip_on_os("windows") # mclapply forks
+  path <- local_jobs("  simulate: {}")
+  local_rng_sandbox()
+  s <- sb_lecuyer_seed("simulate", manifest = path)
+  task <- function(i) runif(1)
+  mc <- function(cores, preschedule) {
+    RNGkind("L'Ecuyer-CMRG")
+    assign(".Random.seed", s, envir = globalenv())
+    unlist(parallel::mclapply(1:6, task, mc.cores = cores, mc.preschedule = preschedule, mc.set.seed = TRUE))
+  }
+  expect_false(identical(mc(2L, TRUE), mc(3L, TRUE)))
+  expect_identical(mc(2L, FALSE), mc(3L, FALSE))
+
+  skip_if_not_installed("future.apply")
+  fa <- function(strategy) {
+    oplan <- future::plan(strategy)
+    on.exit(future::plan(oplan), add = TRUE)
+    unlist(future.apply::future_lapply(1:6, task, future.seed = s))
+  }
+  expect_identical(fa(future::sequential), fa(future::tweak(future::multicore, workers = 2L)))
+})
