@@ -75,7 +75,10 @@ def test_a_local_ray_runs_the_replicates_returns_their_files_and_retries_a_lost_
                     "--input", "data/train.csv", "--output", "history.json", "--out", "ray", "--format", "json",
                     "--", sys.executable, SCRIPT, "--require", "data/train.csv", "--kill-parent-once", str(marker)],
                    cwd=folder, env=env)
-    assert ray_processes(temp) == set()  # the sweep shut down the Ray it started
+    deadline = time.monotonic() + 30  # the sweep shuts down the Ray it started (its daemons exit promptly)
+    while ray_processes(temp) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert ray_processes(temp) == set()
     shutil.rmtree(temp, ignore_errors=True)
     assert proc.returncode == 0, proc.stderr
     doc: dict[str, Any] = json.loads(proc.stdout)
