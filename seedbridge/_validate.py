@@ -120,8 +120,9 @@ def parse_integer(text: str) -> int | None:
     negative = text.startswith("-")
     body = text.lstrip("+-")
     hexa = body.startswith("0x")
-    digits = body[2:] if hexa else body
-    if len(digits.lstrip("0")) > 40:
+    # Leading zeros are dropped first: int() refuses decimal text of more than 4300 digits, zeros included.
+    digits = (body[2:] if hexa else body).lstrip("0") or "0"
+    if len(digits) > 40:
         return None
     value = int(digits, 16 if hexa else 10)
     return -value if negative else value
