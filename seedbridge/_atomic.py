@@ -8,6 +8,7 @@ Replacing the link with a regular file would leave the real file stale while the
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 
@@ -22,6 +23,8 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: 
     With ``overwrite=False`` an existing file is an error and is left alone. The file keeps the mode
     of the file it replaces (0o666 minus the umask for a new one)."""
     shown = os.fspath(path)
+    if "\0" in shown:
+        raise SeedbridgeError(f"{shown!r}: the path holds a NUL character; cannot write there")
     target = _through_links(shown)
     folder = os.path.dirname(target)
     if not overwrite and os.path.lexists(shown):
@@ -74,15 +77,17 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, overwrite: boo
 
 def _through_links(path: str) -> str:
     """The absolute path a write to ``path`` should replace: the final target of a chain of symlinks
-    (which may not exist yet: a dangling link is written through to create its target)."""
-    full = os.path.abspath(path)
-    seen: set[str] = set()
-    while os.path.islink(full):
-        if full in seen:
-            raise SeedbridgeError(f"{path}: symlink loop; refusing to write")
-        seen.add(full)
-        full = os.path.normpath(os.path.join(os.path.dirname(full), os.readlink(full)))
-    return full
+    (which may not exist yet: a dangling link is written through to create its target). Resolved as the
+    kernel resolves it, so ``link -> dirlink/../file`` reaches the file beside the folder dirlink points
+    to, not the one beside the link (normpath would drop ``dirlink/..`` by its text)."""
+    try:
+        return os.path.realpath(path, strict=True)
+    except FileNotFoundError:
+        return os.path.realpath(path)  # not there yet: the folders and links on the way are resolved
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SeedbridgeError(f"{path}: symlink loop; refusing to write") from None
+        return os.path.abspath(path)  # e.g. a file where a folder should be: writing says why
 
 
 def _fsync_dir(folder: str) -> None:

@@ -11,6 +11,8 @@ the path and the field around it (a ``Problem``), so each command reports in its
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import stat
 from typing import BinaryIO
@@ -45,7 +47,14 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
     except IsADirectoryError:
         raise Refused("is a directory, not a file") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Refused("is a symlink loop (too many levels of symbolic links)") from None
+        if exc.errno == errno.ENXIO:  # a UNIX socket cannot be opened at all: say what it is
+            with contextlib.suppress(OSError):
+                raise Refused(f"is {describe_mode(os.stat(path).st_mode)}, not a regular file") from None
         raise Refused(f"cannot open: {exc.strerror or exc}") from None
+    except ValueError:  # os.open refuses a path with a NUL in it
+        raise Refused("the path holds a NUL character") from None
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):

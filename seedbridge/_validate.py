@@ -31,6 +31,7 @@ INVALID: Any = _Invalid()
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 _CLIP = 60  # longer text is shown cut to its first 40 characters
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TYPED = ("int", "float", "bool", "null", "timestamp", "na", "merge")
 # The keys of each mapping spec that have checks across keys (only_when, required_when, ranges_from).
 _CROSS_KEYS = {name: [key for key, kspec in spec.get("keys", {}).items()
@@ -46,6 +47,8 @@ def _escape(text: str) -> str:
             out.append(_ESCAPES[c])
         elif control.fullmatch(c):  # as repr and the CLI's tables write them (seedbridge/_text.py)
             out.append(f"\\x{ord(c):02x}")
+        elif "\ud800" <= c <= "\udfff":  # a lone surrogate (a Manifest built in Python): no stream can print it
+            out.append(f"\\u{ord(c):04x}")
         else:
             out.append(c)
     return "".join(out)
@@ -120,8 +123,9 @@ def parse_integer(text: str) -> int | None:
     negative = text.startswith("-")
     body = text.lstrip("+-")
     hexa = body.startswith("0x")
-    digits = body[2:] if hexa else body
-    if len(digits.lstrip("0")) > 40:
+    # Leading zeros are dropped first: int() refuses decimal text of more than 4300 digits, zeros included.
+    digits = (body[2:] if hexa else body).lstrip("0") or "0"
+    if len(digits) > 40:
         return None
     value = int(digits, 16 if hexa else 10)
     return -value if negative else value
@@ -265,8 +269,21 @@ class Walker:
                 jobs.append((name, job))
         return jobs
 
+    def unwritable(self, node: Node, field: str, text: str) -> bool:
+        """Text no manifest file can hold: a NUL or a lone surrogate. A file never gives such text (it is
+        refused before the walk); a Manifest built in Python may, and ``save`` must not write it."""
+        if "\0" in text:
+            self.bad(node, field, "nul-character")
+            return True
+        if _SURROGATE.search(text):
+            self.bad(node, field, "not-utf8")
+            return True
+        return False
+
     def name_problem(self, node: Node, field: str, text: str) -> bool:
         """Names (job names, solver paths) are non-empty text without control characters."""
+        if self.unwritable(node, field, text):
+            return True
         if text == "":
             self.bad(node, field, "empty-text")
             return True
@@ -282,6 +299,8 @@ class Walker:
             self.bad(node, field, "not-text", got=describe(node), hint=_quote_hint(node))
             return INVALID
         text = node.text
+        if self.unwritable(node, field, text):
+            return INVALID
         if "one_of" in spec and text not in spec["one_of"]:
             self.bad(node, field, "not-one-of", choices=", ".join(spec["one_of"]), value=show_text(text))
             return INVALID

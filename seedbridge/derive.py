@@ -92,7 +92,7 @@ def _netstring(data: bytes) -> bytes:
 def check_bits(bits: object) -> int:
     """``bits`` if it is one of ALLOWED_BITS as a Python int (not a bool, float or NumPy integer)."""
     if type(bits) is not int or bits not in ALLOWED_BITS:
-        raise DerivationError(f"bits must be one of {', '.join(map(str, ALLOWED_BITS))}, got {bits!r}")
+        raise DerivationError(f"bits must be one of {', '.join(map(str, ALLOWED_BITS))}, got {_short(bits)}")
     return bits
 
 

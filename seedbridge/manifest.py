@@ -81,6 +81,20 @@ def default_path() -> str:
     return os.environ.get(MANIFEST_ENV) or DEFAULT_MANIFEST
 
 
+def _listed(jobs: object, kinds: type | tuple[type, ...], where: str | None) -> list[Any]:
+    """``jobs`` as a list, when it is a list (or other iterable) of ``kinds``; a lone text is not a list of
+    names (``Manifest.new("train")`` would otherwise declare the jobs t, r, a, i and n)."""
+    got = type(jobs).__name__
+    if isinstance(jobs, Iterable) and not isinstance(jobs, (str, bytes, Mapping)):
+        items = list(jobs)
+        odd = [j for j in items if not isinstance(j, kinds)]
+        if not odd:
+            return items
+        got = f"a {got} with an item of type {type(odd[0]).__name__}"
+    what = "job names or Job objects" if kinds != Job else "Job objects"
+    raise ManifestError([Problem(f"must be a list of {what}, got {got}", file=where, field="jobs", rule="not-list")])
+
+
 def _hex(value: int) -> str:
     return f"0x{value:x}"
 
@@ -147,7 +161,8 @@ class Job:
         # Manifest reports what is wrong instead of silently reshaping it.
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "seed", seed)
-        object.__setattr__(self, "frameworks", frameworks if isinstance(frameworks, str) else tuple(frameworks))
+        listed = isinstance(frameworks, Iterable) and not isinstance(frameworks, (str, bytes, Mapping))
+        object.__setattr__(self, "frameworks", tuple(frameworks) if listed else frameworks)
         object.__setattr__(self, "profile", profile)
         object.__setattr__(self, "description", description)
         object.__setattr__(self, "r", MappingProxyType(dict(r)) if isinstance(r, Mapping) else r or {})
@@ -194,7 +209,12 @@ class Manifest:
         where = os.fspath(path) if path is not None else None
         by_name: dict[str, Job] = {}
         repeated: list[Problem] = []
-        for j in jobs:
+        for j in _listed(jobs, Job, where):
+            try:
+                hash(j.name)
+            except TypeError:  # a list or dict as a name: the walk cannot even hold it as a key
+                raise ManifestError([Problem(_schema.RULES["key-not-text"].format(got="a mapping or list", hint=""),
+                                             file=where, field="jobs", rule="key-not-text")]) from None
             if j.name in by_name:
                 repeated.append(Problem(_schema.RULES["duplicate-key"], file=where,
                                         field=_join("jobs", str(j.name)), rule="duplicate-key"))
@@ -202,9 +222,12 @@ class Manifest:
         self._set(root, by_name, derivation, schema, where)
         # The same rules as a file: the walk over the plain data that `save` would write.
         walker = Walker(where)
-        walker.manifest(_yaml.from_data(self.to_data()))
+        values = walker.manifest(_yaml.from_data(self.to_data()))
         if repeated or walker.problems:
             raise ManifestError(repeated + walker.problems)
+        # Then the values as the walk read them, as `load` keeps them: a pin given as the text "5" is the
+        # integer 5, an entropy given as "0x2a" is 42, a list is a tuple.
+        self._set(*_from_values(values), where)
 
     def _set(self, root: Root, jobs: dict[str, Job], derivation: int, schema: int, path: str | None) -> None:
         object.__setattr__(self, "root", root)
@@ -267,7 +290,7 @@ class Manifest:
             rootobj = Root(root, source="explicit", created=created)
         else:
             rootobj = Root(int.from_bytes(os.urandom(16), "big"), source="os-entropy", created=created)
-        return cls(rootobj, [j if isinstance(j, Job) else Job(j) for j in jobs])
+        return cls(rootobj, [j if isinstance(j, Job) else Job(j) for j in _listed(jobs, (str, Job), None)])
 
     def with_job(self, job: str | Job, **options: Any) -> Manifest:
         """A copy with ``job`` added or replaced (``options`` as for Job when a name is given)."""
@@ -451,6 +474,9 @@ def load(path: str | os.PathLike[str] | None = None) -> Manifest:
 def loads(text: str, *, path: str | None = None) -> Manifest:
     """Validate manifest ``text``; ``path`` names it in error messages."""
     where = path or "<manifest>"
+    if not isinstance(text, str):
+        raise ManifestError([Problem(f"must be text (str), got {type(text).__name__}; read bytes with load(path)",
+                                     file=where, rule="not-utf8")])
     if "\0" in text:
         raise _refuse(where, "nul-character")
     if text.startswith("\ufeff"):  # a byte order mark, which libyaml also skips
@@ -466,8 +492,13 @@ def loads(text: str, *, path: str | None = None) -> Manifest:
     values = walker.manifest(node)
     if walker.problems:
         raise ManifestError(walker.problems)
+    return Manifest._checked(*_from_values(values), where)
+
+
+def _from_values(values: dict[str, Any]) -> tuple[Root, dict[str, Job], int, int]:
+    """Root, jobs, derivation and schema from the values of a walk that found no problem."""
     root = values["root"]
     rootobj = Root(root["entropy"], source=root.get("source", "explicit"), env=root.get("env"),
                    created=root.get("created"))
     jobs = {name: Job(name, **job) for name, job in values["jobs"]}
-    return Manifest._checked(rootobj, jobs, values["derivation"], values["seedbridge"], where)
+    return rootobj, jobs, values["derivation"], values["seedbridge"]

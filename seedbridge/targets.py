@@ -98,7 +98,7 @@ class Target(Protocol):
     def set_state(self, state: StateData) -> None:
         """Put back what get_state returned; a malformed state is a FrameworkError and changes nothing."""
 
-    def snippet(self, manifest: Manifest, job: str, **keys: object) -> str:
+    def snippet(self, manifest: Manifest, job: str, /, **keys: object) -> str:
         """Standalone code that applies the job's seed without seedbridge; needs no framework installed."""
 
 

@@ -65,7 +65,7 @@ def test_numpy_integers_are_keys() -> None:
     assert derive(1, "j", {"rank": np.int64(7)}) == derive(1, "j", {"rank": 7})
 
 
-@pytest.mark.parametrize("bits", [0, 30, 33, 65, 256, True])
+@pytest.mark.parametrize("bits", [0, 30, 33, 65, 256, True, 31.0, pytest.param(10**5000, id="5001 digits")])
 def test_bits_outside_the_allowed_widths_are_errors(bits: int) -> None:
     with pytest.raises(DerivationError, match="bits must be one of 31, 32, 63, 64, 128"):
         derive(1, "j", bits=bits)

@@ -82,3 +82,36 @@ def test_a_fifo_is_never_replaced(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(SeedbridgeError, match="not a regular file"):
         atomic_write_text(fifo, "x")
+
+
+def test_a_link_through_a_linked_folder_and_dotdot_is_written_where_the_kernel_resolves_it(tmp_path: Path) -> None:
+    """link -> sub/../target.yaml, with sub a link to deep/inner: the file is deep/target.yaml. Resolving the
+    text with normpath wrote a new target.yaml beside the link and left the real file stale."""
+    (tmp_path / "deep" / "inner").mkdir(parents=True)
+    (tmp_path / "deep" / "target.yaml").write_text("old")
+    (tmp_path / "sub").symlink_to(tmp_path / "deep" / "inner")
+    (tmp_path / "link.yaml").symlink_to(os.path.join("sub", "..", "target.yaml"))
+    assert (tmp_path / "link.yaml").read_text() == "old"
+    atomic_write_text(tmp_path / "link.yaml", "new")
+    assert (tmp_path / "link.yaml").read_text() == (tmp_path / "deep" / "target.yaml").read_text() == "new"
+    assert not (tmp_path / "target.yaml").exists()
+
+
+def test_a_socket_and_a_symlink_loop_are_named_as_such(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(tmp_path / "sock"))
+        with pytest.raises(Refused, match="is a socket, not a regular file"):
+            read_regular(tmp_path / "sock", limit=100)
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    with pytest.raises(Refused, match="symlink loop"):
+        read_regular(tmp_path / "a", limit=100)
+
+
+def test_a_path_with_a_nul_is_refused_not_a_value_error(tmp_path: Path) -> None:
+    with pytest.raises(Refused, match="NUL"):
+        read_regular(str(tmp_path / "a\0b"), limit=100)
+    with pytest.raises(SeedbridgeError, match="NUL"):
+        atomic_write_text(str(tmp_path / "a\0b"), "x")

@@ -274,6 +274,12 @@ def test_manifests_built_in_python_are_checked_by_the_same_rules() -> None:
         (Job("a\tb"), 'jobs."a\\tb"', "control-character"),
         (Job(""), 'jobs.""', "empty-text"),
         (Job(5), "jobs.5", "key-not-text"),  # type: ignore[arg-type]
+        (Job({}), "jobs", "key-not-text"),  # type: ignore[arg-type]
+        (Job("t", frameworks=5), "jobs.t.frameworks", "not-list"),  # type: ignore[arg-type]
+        # Text no file can hold: save wrote the NUL as an escape load refuses, the surrogate as one libyaml refuses.
+        (Job("t", description="a\0b"), "jobs.t.description", "nul-character"),
+        (Job("t", description="\ud800"), "jobs.t.description", "not-utf8"),
+        (Job("\udcff"), 'jobs."\\udcff"', "not-utf8"),
     ],
 )
 def test_save_never_writes_a_file_load_refuses(job: Job, field: str, rule: str) -> None:
@@ -281,6 +287,30 @@ def test_save_never_writes_a_file_load_refuses(job: Job, field: str, rule: str) 
     with pytest.raises(ManifestError) as info:
         Manifest(Root(1), [job])
     assert rules_of(info) == [(field, rule)]
+
+
+def test_a_built_manifest_holds_the_values_load_would_give(tmp_path: Path) -> None:
+    """Text that a file may hold where a number belongs is read as that number, as load reads it: a Job
+    pinned to the text "5" seeds like one pinned to 5, and Root("0x2a") is the root 42."""
+    m = Manifest(Root("0x2a"), [Job("a", seed="5", frameworks=iter(["numpy"])), Job("b", frameworks=None)])  # type: ignore[arg-type]
+    assert (m.root.entropy, m.jobs["a"].seed, m.jobs["a"].frameworks, m.jobs["b"].frameworks) == (42, 5, ("numpy",), ())
+    assert m.seed("a") == 5 and m.seed("a", rank=1) == derive(5, "a", {"rank": 1})
+    assert seedbridge.load(m.save(tmp_path / "m.yaml")) == m
+
+
+@pytest.mark.parametrize("jobs", ["train", None, 5, [1], {"a": Job("a")}])
+def test_jobs_must_be_a_list_of_names_or_jobs(jobs: object) -> None:
+    """A lone name is not a list of names: Manifest.new("train") declared the jobs t, r, a, i and n."""
+    with pytest.raises(ManifestError, match="jobs: must be a list of"):
+        Manifest.new(jobs, root=1)  # type: ignore[arg-type]
+    with pytest.raises(ManifestError, match="jobs: must be a list of Job objects"):
+        Manifest(Root(1), jobs)  # type: ignore[arg-type]
+
+
+def test_loads_takes_text_only() -> None:
+    for value in (b"seedbridge: 1\n", None):
+        with pytest.raises(ManifestError, match="must be text"):
+            seedbridge.loads(value)  # type: ignore[arg-type]
 
 
 def test_a_repeated_job_is_refused_not_merged() -> None:

@@ -452,6 +452,27 @@ jobs:
       ("jobs.on", "key-not-text"), ("jobs.analysis.r.normal_kind", "unknown-key"),
       ("jobs.analysis.r.kind", "not-one-of")])
 
+# -- found by the trust audit (issue 10): inputs the cases above did not reach ------------------------------
+
+# Python crashed on these (int() refuses decimal text over 4300 digits, leading zeros included); R read 1.
+accept("pin-quoted-5000-leading-zeros",
+       job(f'  a: {{seed: "{"0" * 5000}1"}}\n  b: {{seed: "0x{"0" * 5000}2"}}\n'), {"a": 1, "b": 2})
+# R's yaml merges a mapping it leaves unconverted (a tag seedbridge does not read); both languages do.
+accept("merge-key-of-unknown-tagged-mapping", job("  a: {<<: !foo {seed: 1}, frameworks: [numpy]}\n"), {"a": 1})
+accept("tag-handles-and-verbatim-tags",
+       "%TAG !e! tag:yaml.org,2002:\n---\n" + HEAD
+       + "  a: {seed: !e!int 5}\n  b: {seed: !<tag:yaml.org,2002:int> 6}\n  c: {seed: !<!int> 7}\n",
+       {"a": 5, "b": 6, "c": 7})
+reject("tag-other-namespace", HEAD + "  a: {seed: !<tag:example.com,2000:int> 5}\n", [("jobs.a.seed", "not-integer")])
+accept("pin-block-scalars", job("  a:\n    seed: >-\n      12\n  b:\n    seed: !!int |-\n      13\n"), {"a": 12, "b": 13})
+reject("pin-block-scalar-keeps-newline", job("  a:\n    seed: |\n      12\n"), [("jobs.a.seed", "not-integer")])
+accept("pin-signed-hex", job('  a: {seed: +0x10}\n  b: {seed: "+0x11"}\n  c: {seed: -0x0}\n'), {"a": 16, "b": 17, "c": 0})
+accept("job-tagged-null", job("  a: !!null\n  b: !!null x\n"), {"a": None, "b": None})
+reject("created-leap-centuries", HEAD.replace('"0x2a"', '"0x2a"\n  created: 1900-02-29') + "  a: {}\n",
+       [("root.created", "bad-timestamp")])
+reject("created-zone-forms", HEAD.replace('"0x2a"', '"0x2a"\n  created: 2026-01-01T10:00:00+0100') + "  a: {}\n",
+       [("root.created", "bad-timestamp")])
+
 
 def main() -> None:
     if CASES.exists():
