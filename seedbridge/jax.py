@@ -97,7 +97,7 @@ def set_state(state: object) -> None:
         raise FrameworkError(f"jax state: JAX keeps no global random state, so it must be None, got {state!r:.80}")
 
 
-def snippet(manifest: Manifest, job: str, **keys: object) -> str:
+def snippet(manifest: Manifest, job: str, /, **keys: object) -> str:
     """Standalone JAX code that makes the key ``seedbridge.jax.key(job, **keys)`` returns under the default
     threefry2x32 implementation: its key data are the seed's high and low 32-bit words."""
     seed = manifest.seed_for(job, keys, bits=SEED_BITS)

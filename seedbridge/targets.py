@@ -98,8 +98,9 @@ class Target(Protocol):
     def set_state(self, state: StateData) -> None:
         """Put back what get_state returned; a malformed state is a FrameworkError and changes nothing."""
 
-    def snippet(self, manifest: Manifest, job: str, **keys: object) -> str:
-        """Standalone code that applies the job's seed without seedbridge; needs no framework installed."""
+    def snippet(self, manifest: Manifest, job: str, /, **keys: object) -> str:
+        """Standalone code that applies the job's seed without seedbridge; needs no framework installed.
+        ``manifest`` and ``job`` are positional-only, so that a key may be called ``job`` or ``manifest``."""
 
 
 _REQUIRED = ("NAME", "SEED_MAX", "available", "version", "apply", "get_state", "set_state", "snippet")
