@@ -453,6 +453,52 @@ def test_a_malformed_url_is_one_line_without_the_password(url: str) -> None:
     assert str(info.value).startswith("postgresql://")
 
 
+@pytest.mark.parametrize(("url", "shown"), [
+    # libpq takes a '#' or '?' in a password as it is; urllib reads them as a fragment or query.
+    ("postgresql://u:pw#sec@h:5/db", "postgresql://u@h:5/db"),
+    ("postgresql://u:pw?sec@h:5/db", "postgresql://u@h:5/db"),
+    # libpq percent-decodes parameter names: pass%77ord is password.
+    ("postgresql://h/db?user=u&pass%77ord=sec&sslmode=require", "postgresql://h/db?user=u&sslmode=require"),
+    ("postgresql://h/db?password=sec", "postgresql://h/db"),
+    # A Unix-socket URL keeps its empty host (urlunsplit dropped the //, and the result was no URL at all).
+    ("postgresql:///db?host=/run/pg&password=sec", "postgresql:///db?host=/run/pg"),
+    # Several hosts, and IPv6, are shown as given (they were "a URL that does not parse").
+    ("postgresql://u:sec@h1:5,h2:6/db", "postgresql://u@h1:5,h2:6/db"),
+    ("postgres://u:sec@[::1]:5/db", "postgres://u@[::1]:5/db"),
+])
+def test_redaction_follows_libpq_not_urllib(url: str, shown: str) -> None:
+    assert ledger.shown(url) == shown
+    assert "sec" not in ledger.shown(url)
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:p@ss@127.0.0.1:1/db", "postgresql://u:pa/ss@127.0.0.1:1/db",
+                                 "postgresql://u@example.org:pass@127.0.0.1:1/db"])
+def test_an_unencoded_at_or_slash_in_the_credentials_is_refused_before_connecting(url: str) -> None:
+    """libpq would take part of the password for the host, and its error then named that host: 'ss@127.0.0.1'."""
+    with pytest.raises(LedgerError) as info:
+        Ledger(url)
+    text = str(info.value)
+    assert text.startswith("postgresql://u") and "/db: the URL's user name or password holds an '@' or '/' that is " \
+        "not percent-encoded, so libpq would read part of it as the host" in text
+    assert not any(secret in text for secret in ("p@ss", "ss@127", "pa/ss", ":pass"))
+
+
+@pytest.mark.parametrize("location", ["postgresql+psycopg://u:sec@db.example.org/ledger", "POSTGRESQL://u:sec@h/db",
+                                      "sqlite:///tmp/ledger.sqlite"])
+def test_a_url_of_another_scheme_is_not_taken_for_a_file(location: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SQLAlchemy URL made folders named after its password, and `run` printed it as the ledger's path."""
+    monkeypatch.chdir(tmp_path)
+    for action in (lambda: Ledger(location), lambda: ledger.read_runs(location),
+                   lambda: ledger.copy(location, tmp_path / "b.sqlite"), lambda: ledger.copy(tmp_path / "b", location)):
+        with pytest.raises(LedgerError, match=r"^\S+://\.\.\.: not a ledger location: a PostgreSQL ledger is a "
+                                              r"postgresql:// \(or postgres://\) URL") as info:
+            action()
+        assert "sec" not in str(info.value) and "/tmp/ledger" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+    assert "sec" not in ledger.shown(location)
+
+
 def test_copy_from_a_missing_ledger_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(LedgerError, match="no ledger at"):
         ledger.copy(tmp_path / "none.sqlite", tmp_path / "b.sqlite")

@@ -282,6 +282,16 @@ def test_a_server_that_is_down_stops_run_before_the_command(project: Path) -> No
     assert "pw-" not in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_a_sqlalchemy_url_stops_run_before_the_command_without_saying_its_password(project: Path) -> None:
+    url = "postgresql+psycopg://ci:s3cret@db.example.org/ledger"
+    proc = sb("run", "train", "--", PY, "-c", "open('ran', 'w')", cwd=project, env=clean_env(SEEDBRIDGE_LEDGER=url))
+    assert proc.returncode == 2 and not (project / "ran").exists()
+    assert proc.stderr == ("seedbridge: error: postgresql+psycopg://...: not a ledger location: a PostgreSQL ledger "
+                           "is a postgresql:// (or postgres://) URL, as libpq takes it; anything else is the path of "
+                           "a SQLite file\n")
+    assert not (project / "postgresql+psycopg:").exists()
+
+
 def test_refused_credentials_stop_run_before_the_command(project: Path, postgres_server: PostgresServer) -> None:
     db = postgres_server.new_database()
     url = postgres_server.url(db).replace("%20", "%21")  # a wrong password
