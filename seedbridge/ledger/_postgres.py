@@ -23,6 +23,11 @@ T = TypeVar("T")
 SCHEMES = ("postgresql://", "postgres://")
 # Seconds libpq waits for a server that does not answer (libpq waits forever by default).
 CONNECT_TIMEOUT = 10
+# Milliseconds sent data may stay unacknowledged before the connection counts as lost (libpq's
+# tcp_user_timeout, TCP_USER_TIMEOUT on Linux; ignored where the OS lacks it). Without it a network that
+# drops packets mid-run held `seedbridge run` after its command for the kernel's ~15 minutes of retransmits
+# (tcp_retries2), instead of passing the command's status through.
+TCP_USER_TIMEOUT_MS = 20_000
 
 
 def is_url(location: str) -> bool:
@@ -201,6 +206,8 @@ class PostgresBackend(Backend):
             raise LedgerError(f"{self.shown}: not a usable PostgreSQL URL: {self.message(exc)}") from None
         if "connect_timeout" not in given:
             options["connect_timeout"] = CONNECT_TIMEOUT
+        if "tcp_user_timeout" not in given:
+            options["tcp_user_timeout"] = TCP_USER_TIMEOUT_MS
         if "application_name" not in given:
             options["application_name"] = "seedbridge"
         try:
