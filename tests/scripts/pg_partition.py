@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pgserver import PostgresServer  # noqa: E402
+from pgserver import PostgresServer
 
-import seedbridge  # noqa: E402
+import seedbridge
 
 
 def main(out: str) -> None:
