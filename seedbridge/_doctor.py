@@ -21,7 +21,8 @@ from seedbridge.manifest import Job
 
 __all__ = ["Finding", "diagnose"]
 
-_PYTHON_FRAMEWORKS = frozenset({"python", "numpy", "torch", "tensorflow"})
+# Targets that run outside Python: every other one (jax, an installed target) runs in a Python process.
+_NOT_PYTHON = frozenset({"r", "caffe"})
 _NUMERIC = frozenset({"numpy", "torch", "tensorflow"})
 _THREADS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
@@ -53,7 +54,8 @@ def diagnose(job: Job | None, *, env: Mapping[str, str], system: Mapping[str, st
     deterministic = profile in ("deterministic", "strict")
     found: list[Finding] = []
 
-    if _uses(job, _PYTHON_FRAMEWORKS) and env.get("PYTHONHASHSEED") in (None, "", "random"):
+    python = job is None or not job.frameworks or not set(job.frameworks) <= _NOT_PYTHON
+    if python and env.get("PYTHONHASHSEED") in (None, "", "random"):
         found.append(Finding(
             "pythonhashseed", "PYTHONHASHSEED is unset: str and bytes hashes, and so the order of sets, change "
             "from one Python process to the next",

@@ -45,6 +45,15 @@ def test_an_unset_pythonhashseed_matters_under_every_profile(project: Path) -> N
     assert "PYTHONHASHSEED is unset" in line and "fix: run the job with `seedbridge run train -- CMD`" in line
 
 
+def test_an_unset_pythonhashseed_is_found_for_every_python_target() -> None:
+    """jax and installed targets run in Python too (only r and caffe jobs run outside it)."""
+    for frameworks, found in ((["jax"], True), (["mylib"], True), (["r"], False), (["r", "caffe"], False),
+                              (["r", "numpy"], True)):
+        job = seedbridge.Job("j", frameworks=frameworks)
+        checks = [f.check for f in _doctor.diagnose(job, env=THREADS, system={}, versions={})]
+        assert ("pythonhashseed" in checks) is found, frameworks
+
+
 def test_a_clean_environment_exits_0(project: Path) -> None:
     proc = doctor("train", cwd=project, PYTHONHASHSEED="7", **THREADS)
     assert proc.returncode == 0, proc.stdout
