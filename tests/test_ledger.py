@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import sqlite3
 import subprocess
 import sys
@@ -347,6 +348,25 @@ def test_a_file_that_is_not_a_database_is_an_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(LedgerError, match="not a usable seedbridge ledger"):
         Ledger(path)
+
+
+def test_a_ledger_path_that_is_a_fifo_or_a_device_is_refused_without_blocking(tmp_path: Path) -> None:
+    """SQLite's read-only open of a FIFO waited for a writer: history, export and ledger copy hung."""
+    fifo = tmp_path / "ledger.sqlite"
+    os.mkfifo(fifo)
+    for command in (["history"], ["export"], ["ledger", "copy", str(fifo), str(tmp_path / "b.sqlite")]):
+        ledger_flag = ["--ledger", str(fifo)] if command[0] != "ledger" else []
+        # In a process of its own with a time limit: a regression blocks, and must not block the suite.
+        proc = subprocess.run([sys.executable, "-m", "seedbridge", *command, *ledger_flag], capture_output=True,
+                              text=True, timeout=60, cwd=tmp_path)
+        assert (proc.returncode, proc.stderr) == (2, f"seedbridge: error: {fifo}: the ledger must be a SQLite file, "
+                                                     "and this is a FIFO (named pipe)\n")
+    for location, what in (("/dev/null", "a character device"), (str(tmp_path), "a directory")):
+        for action, args in ((ledger.read_runs, (location,)), (Ledger, (location,)),
+                             (ledger.copy, (location, tmp_path / "b.sqlite"))):
+            with pytest.raises(LedgerError, match=f"^{location}: the ledger must be a SQLite file, and this is "
+                                                  f"{re.escape(what)}$"):
+                action(*args)
 
 
 def test_a_corrupted_page_is_a_clean_error(tmp_path: Path) -> None:
