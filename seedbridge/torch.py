@@ -231,7 +231,7 @@ class WorkerSeeder:
 
     def seeds(self, worker: int, *, epoch: int | None = None, loader_seed: int | None = None) -> dict[str, int]:
         """The seeds worker ``worker`` gets: ``{"torch": 64-bit, "numpy": 128-bit, "python": 128-bit}``."""
-        _context.check_index("worker", worker)
+        worker = _context.check_index("worker", worker)
         e = self.epoch if epoch is None else _context.check_index("epoch", epoch)
         extra: dict[str, object] = {"epoch": e} if e is not None else {"loader_seed": loader_seed or 0}
         wide = self._stream.seed(bits=NUMPY_BITS, rank=self.rank, worker=worker, **extra)

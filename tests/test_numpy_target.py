@@ -112,6 +112,9 @@ def test_sample_generator_is_the_keyed_generator(manifest: seedbridge.Manifest,
         sbn.sample_generator(1)
     with pytest.raises(DerivationError, match="index: must be a non-negative integer, got -1"):
         sbn.sample_generator(-1, job="train", manifest=manifest)
+    # A NumPy integer (what a sampler over an index array gives) is the same index.
+    assert sbn.sample_generator(np.int64(3), epoch=np.int32(1), job="train", manifest=manifest).random() == \
+        sbn.sample_generator(3, epoch=1, job="train", manifest=manifest).random()
 
 
 def test_state_is_plain_data_and_bad_state_is_refused() -> None:

@@ -350,6 +350,26 @@ def test_seeded_dataset_restores_the_global_state(manifest: seedbridge.Manifest,
     assert draws() == expected
 
 
+def test_seeded_dataset_takes_the_indexes_samplers_give(manifest: seedbridge.Manifest) -> None:
+    """A SubsetRandomSampler over a NumPy array or a tensor hands out NumPy integers and 0-d tensors; they
+    were refused ("index: must be a non-negative integer, got np.int64(4)"), where the plain dataset takes them."""
+    np = pytest.importorskip("numpy")
+    from torch.utils.data import SubsetRandomSampler
+
+    dataset = sbt.SeededDataset(_Augment(), "train", manifest=manifest)
+    results = []
+    for indices in (list(range(0, 24, 2)), np.arange(0, 24, 2), torch.arange(0, 24, 2)):
+        loader = DataLoader(dataset, batch_size=5, sampler=SubsetRandomSampler(indices))  # type: ignore[arg-type]
+        results.append(_by_index(loader))
+    assert results[0] == results[1] == results[2] and sorted(results[0]) == list(range(0, 24, 2))
+    assert dataset[np.int64(4)] == dataset[4] and dataset.seeds(torch.tensor(4)) == dataset.seeds(4)  # type: ignore[arg-type]
+    assert sbt.worker_init_fn("train", manifest=manifest, rank=np.int64(1)).seeds(np.int32(2)) == \
+        sbt.worker_init_fn("train", manifest=manifest, rank=1).seeds(2)  # type: ignore[arg-type]
+    for bad in (np.float64(4.0), torch.tensor(4.0), np.int64(-1), True):
+        with pytest.raises(DerivationError, match="index: must be a non-negative integer"):
+            dataset[bad]  # type: ignore[index]
+
+
 def test_seeded_dataset_refuses_reserved_keys_and_bad_indexes(manifest: seedbridge.Manifest) -> None:
     with pytest.raises(DerivationError, match=r"key 'index': is set by seedbridge"):
         sbt.SeededDataset(_Augment(), "train", manifest=manifest, index=1)
