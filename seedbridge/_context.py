@@ -9,9 +9,11 @@ manifest path from ``SEEDBRIDGE_MANIFEST``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
+import operator
 import os
 import shlex
 from collections.abc import Callable, Mapping
@@ -143,7 +145,12 @@ def _manifest(manifest: ManifestLike) -> Manifest:
 
 
 def check_index(name: str, value: object) -> int:
-    """A rank, worker, epoch or sample index: a non-negative integer."""
+    """A rank, worker, epoch or sample index: a non-negative integer, returned as an ``int``. Integers of other
+    types count too (``operator.index``): samplers over a NumPy array or a tensor of indices, such as
+    ``SubsetRandomSampler(np.flatnonzero(mask))``, hand out NumPy integers and 0-d tensors."""
+    if not isinstance(value, bool):
+        with contextlib.suppress(TypeError):
+            value = operator.index(value)  # type: ignore[arg-type]
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise DerivationError(f"{name}: must be a non-negative integer, got {value!r}")
     return value

@@ -4,8 +4,8 @@ A finding *matters* under a profile when it can change a job's results there: ev
 ``strict``; thread counts only there (they change the order of floating-point reductions between
 machines, not between runs on one machine); oneDNN and cuBLAS under ``deterministic`` too; an unset
 PYTHONHASHSEED, framework versions that moved since the job's last successful run and R RNG kinds
-that differ from the manifest's under every profile. Without a job, the environment is checked as
-for a strict job.
+that differ from the manifest's under every profile (versions of frameworks the job does not list only
+under ``strict``). Without a job, the environment is checked as for a strict job.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from seedbridge.manifest import Job
 
 __all__ = ["Finding", "diagnose"]
 
-_PYTHON_FRAMEWORKS = frozenset({"python", "numpy", "torch", "tensorflow"})
+# Targets that run outside Python: every other one (jax, an installed target) runs in a Python process.
+_NOT_PYTHON = frozenset({"r", "caffe"})
 _NUMERIC = frozenset({"numpy", "torch", "tensorflow"})
 _THREADS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
@@ -53,7 +54,8 @@ def diagnose(job: Job | None, *, env: Mapping[str, str], system: Mapping[str, st
     deterministic = profile in ("deterministic", "strict")
     found: list[Finding] = []
 
-    if _uses(job, _PYTHON_FRAMEWORKS) and env.get("PYTHONHASHSEED") in (None, "", "random"):
+    python = job is None or not job.frameworks or not set(job.frameworks) <= _NOT_PYTHON
+    if python and env.get("PYTHONHASHSEED") in (None, "", "random"):
         found.append(Finding(
             "pythonhashseed", "PYTHONHASHSEED is unset: str and bytes hashes, and so the order of sets, change "
             "from one Python process to the next",
@@ -83,12 +85,21 @@ def diagnose(job: Job | None, *, env: Mapping[str, str], system: Mapping[str, st
             "at run time and its results are not deterministic (CUDA docs, 'Results reproducibility')",
             "export CUBLAS_WORKSPACE_CONFIG=:4096:8 (`seedbridge run` sets it for deterministic jobs)", True))
     if last_run is not None:
+        # A record holds the version of every installed framework; only those of the job's frameworks (and
+        # Python's and seedbridge's) can change its results. A job that lists none may use any.
+        used = None
+        if job is not None and job.frameworks:
+            from seedbridge._provenance import FRAMEWORK_VERSIONS
+
+            used = {"python", "seedbridge"} | {v for fw in job.frameworks for v in FRAMEWORK_VERSIONS.get(fw, (fw,))}
         for d in drift(last_run.versions, {}, versions, {}):
             pin = f"{d.item}=={d.recorded}" if d.recorded else d.item
             found.append(Finding(
                 "versions", f"{d.item} is {d.now or 'not installed'} now, {d.recorded or 'absent'} in run "
-                f"{last_run.run_id} (the job's last successful run)",
-                f"install {pin} to match that run, or record a new baseline run with this version", True))
+                f"{last_run.run_id} (the job's last successful run)"
+                + ("" if used is None or d.item in used else "; the job does not list it"),
+                f"install {pin} to match that run, or record a new baseline run with this version",
+                strict or used is None or d.item in used))
     if job is not None and "r" in job.frameworks and r_kinds is not None:
         wanted = job.r_kinds
         differ = {k: (r_kinds.get(k), v) for k, v in wanted.items() if r_kinds.get(k) != v}

@@ -19,10 +19,20 @@ import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
 
-__all__ = ["NUMERIC_ENV", "CodeState", "code_state", "host", "system", "versions"]
+__all__ = ["FRAMEWORK_VERSIONS", "NUMERIC_ENV", "CodeState", "code_state", "host", "system", "versions"]
 
 # Distribution names whose versions a record carries when installed (the frameworks' pip names).
-_DISTRIBUTIONS = ("numpy", "torch", "tensorflow", "tensorflow-cpu", "keras", "rpy2", "protobuf")
+_DISTRIBUTIONS = ("numpy", "torch", "tensorflow", "tensorflow-cpu", "keras", "rpy2", "protobuf", "jax", "jaxlib")
+# The items of a record's versions that each built-in target's results depend on.
+FRAMEWORK_VERSIONS = {
+    "python": ("python",),
+    "numpy": ("numpy",),
+    "torch": ("torch",),
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "keras", "protobuf"),
+    "jax": ("jax", "jaxlib"),
+    "r": ("r", "rpy2"),
+    "caffe": ("caffe", "protobuf"),
+}
 # Environment variables that change numerical results: thread counts (the order of floating-point
 # reductions), oneDNN and determinism switches, cuBLAS's workspace, hash seeding, visible GPUs.
 NUMERIC_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_ENABLE_ONEDNN_OPTS",
@@ -124,7 +134,7 @@ def _distributions() -> dict[str, str]:
 
 def versions(frameworks: Iterable[str] = ()) -> dict[str, str]:
     """Python's version and seedbridge's, each installed framework's (numpy, torch, tensorflow, keras, rpy2,
-    protobuf), R's when ``frameworks`` lists r and the Caffe binary's when it lists caffe."""
+    protobuf, jax, jaxlib), R's when ``frameworks`` lists r and the Caffe binary's when it lists caffe."""
     frameworks = tuple(frameworks)
     out = {"python": f"{platform.python_implementation()} {platform.python_version()}"}
     out.update(_installed(("seedbridge", *_DISTRIBUTIONS)))

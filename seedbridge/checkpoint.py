@@ -223,15 +223,22 @@ def restore(state: RNGState) -> None:
         raise FrameworkError(f"restore: must be given what snapshot() returned, got {type(state).__name__}")
     found = [targets.get(name, what="rng state") for name in state.states]
     before = [(t, t.get_state()) for t in found]
-    done = []
+    tried = 0
     try:
         for t in found:
+            tried += 1
             t.set_state(state.states[t.NAME])
-            done.append(t)
-    except BaseException:
-        for t, old in before[: len(done)]:
+    except BaseException as exc:
+        # The target that refused may have changed part of its state before refusing: it is put back too.
+        for t, old in before[:tried]:
             t.set_state(old)
-        raise
+        if isinstance(exc, FrameworkError) or not isinstance(exc, Exception):
+            raise
+        # A framework's own error (torch's "Invalid mt19937 state", a third-party target's ValueError) is
+        # still a refused state: one FrameworkError that names the target, as the protocol promises.
+        name = found[tried - 1].NAME
+        raise FrameworkError(f"{name} state: refused by the framework: {type(exc).__name__}: "
+                             f"{' '.join(str(exc).split())[:300]}") from exc
 
 
 # -- on disk ------------------------------------------------------------------------------------

@@ -11,13 +11,14 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from seedbridge import _context, targets
 from seedbridge.derive import key_text
-from seedbridge.errors import DerivationError, MissingDependencyError, SeedRangeError
+from seedbridge.errors import DerivationError, FrameworkError, MissingDependencyError, SeedbridgeError, SeedRangeError
 
 __all__ = ["FrameworkSeed", "SeedReport", "current", "seed_everything", "seeded"]
 
@@ -148,7 +149,9 @@ def _chosen(job: str, listed: Iterable[str], frameworks: Iterable[str] | None) -
     names = list(dict.fromkeys(names))
     found = [targets.get(n, what=what) for n in names]
     for target in found:
-        if not target.available():
+        with _target_errors(target, "available"):
+            usable = target.available()
+        if not usable:
             raise MissingDependencyError(_missing(target.NAME))
     order = {name: i for i, name in enumerate(targets.BUILTIN)}
     return sorted(found, key=lambda t: order.get(t.NAME, len(order)))
@@ -161,6 +164,19 @@ def _missing(name: str) -> str:
             return f"the {name} target needs {module}; install seedbridge[{extra}]"
         return f"the {name} target is installed ({module}) but cannot be used here; see docs/frameworks/{name}.md"
     return f"the {name} target is registered but not available here (its available() is False)"
+
+
+@contextmanager
+def _target_errors(target: targets.Target, what: str) -> Iterator[None]:
+    """A target's own exception (a third-party target's bug, a framework that fails) as one FrameworkError that
+    names the target, chained to the original for its traceback."""
+    try:
+        yield
+    except SeedbridgeError:
+        raise
+    except Exception as exc:
+        raise FrameworkError(f"target {target.NAME!r}: {what}() failed: {type(exc).__name__}: "
+                             f"{' '.join(str(exc).split())[:300]}") from exc
 
 
 def _rank(rank: int | str | None) -> tuple[int | None, str | None]:
@@ -231,8 +247,14 @@ def seed_everything(
 
     entries: list[FrameworkSeed] = []
     for target, value in zip(chosen, seeds, strict=True):
-        flags = dict(target.apply(value, profile=profile, job=j))
-        entries.append(FrameworkSeed(target.NAME, target.version(), value, flags))
+        with _target_errors(target, "apply"):
+            flags = target.apply(value, profile=profile, job=j)
+            if not isinstance(flags, Mapping):
+                raise FrameworkError(f"target {target.NAME!r}: apply() must return a dict of the flags it set, "
+                                     f"got {type(flags).__name__}")
+        with _target_errors(target, "version"):
+            entry = FrameworkSeed(target.NAME, target.version(), value, dict(flags))
+        entries.append(entry)
         _seeded[target.NAME] = None
         for also in getattr(target, "ALSO_SEEDS", ()):
             if targets.get(also).available():

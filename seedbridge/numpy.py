@@ -118,12 +118,16 @@ def get_state() -> dict[str, Any]:
 def set_state(state: Mapping[str, Any]) -> None:
     np = _numpy()
     try:
-        key = state["key"]
+        key, pos, has_gauss, cached = state["key"], state["pos"], state["has_gauss"], state["cached_gaussian"]
         if state["bit_generator"] != "MT19937" or not isinstance(key, bytes) or len(key) != 4 * _MT_WORDS:
             raise ValueError(f"bit_generator must be MT19937 and key {4 * _MT_WORDS} bytes")
-        value = ("MT19937", np.frombuffer(key, dtype="<u4").astype(np.uint32), int(state["pos"]),
-                 int(state["has_gauss"]), float(state["cached_gaussian"]))
-        np.random.set_state(value)
+        # NumPy takes pos unchecked and reads key[pos] on the next draw (numpy/random/src/mt19937/mt19937.h):
+        # a position outside 0..624 from a damaged or crafted checkpoint would read outside the state.
+        if type(pos) is not int or not 0 <= pos <= _MT_WORDS:
+            raise ValueError(f"pos must be an integer in 0..{_MT_WORDS}, got {pos!r}")
+        if type(has_gauss) is not int or has_gauss not in (0, 1) or type(cached) is not float:
+            raise ValueError("has_gauss must be 0 or 1 and cached_gaussian a float")
+        np.random.set_state(("MT19937", np.frombuffer(key, dtype="<u4").astype(np.uint32), pos, has_gauss, cached))
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise FrameworkError(f"numpy state: must be what seedbridge.numpy.get_state() returned ({exc})") from None
 

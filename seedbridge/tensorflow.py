@@ -173,6 +173,12 @@ def get_state() -> dict[str, Any]:
     return state
 
 
+# tf.random.Algorithm value (PHILOX 1, THREEFRY 2, AUTO_SELECT 3) -> int64 words of a generator's state
+# (_get_state_size in tensorflow/python/ops/stateful_random_ops.py; AUTO_SELECT is managed as Philox). An
+# unknown algorithm reaches TensorFlow's own error path there, which fails with an AttributeError (TF 2.21).
+_STATE_WORDS = {1: 3, 2: 2, 3: 3}
+
+
 def _check(state: Mapping[str, Any]) -> None:
     def seed_or_none(value: object) -> bool:
         return value is None or (type(value) is int and 0 <= value < 2**64)
@@ -187,8 +193,10 @@ def _check(state: Mapping[str, Any]) -> None:
         raise ValueError("keras_generator must be 16 bytes")
     glob = state["global_generator"]
     if glob is not None and (not isinstance(glob, Mapping) or type(glob.get("algorithm")) is not int
-                             or not isinstance(glob.get("state"), bytes) or len(glob["state"]) % 8):
-        raise ValueError("global_generator must hold an algorithm and int64 state words")
+                             or not isinstance(glob.get("state"), bytes)
+                             or 8 * _STATE_WORDS.get(glob["algorithm"], -1) != len(glob["state"])):
+        raise ValueError("global_generator must hold an algorithm (1 Philox, 2 ThreeFry, 3 auto-select) and its "
+                         "int64 state words (3, 2, 3)")
 
 
 def set_state(state: Mapping[str, Any]) -> None:

@@ -231,7 +231,7 @@ class WorkerSeeder:
 
     def seeds(self, worker: int, *, epoch: int | None = None, loader_seed: int | None = None) -> dict[str, int]:
         """The seeds worker ``worker`` gets: ``{"torch": 64-bit, "numpy": 128-bit, "python": 128-bit}``."""
-        _context.check_index("worker", worker)
+        worker = _context.check_index("worker", worker)
         e = self.epoch if epoch is None else _context.check_index("epoch", epoch)
         extra: dict[str, object] = {"epoch": e} if e is not None else {"loader_seed": loader_seed or 0}
         wide = self._stream.seed(bits=NUMPY_BITS, rank=self.rank, worker=worker, **extra)
@@ -338,8 +338,9 @@ class SeededDataset:
     - ``np.random.seed(seed(bits=32, ...))`` (the legacy state's fast 32-bit seeding)
     - ``torch.default_generator.manual_seed(seed(bits=64, ...))`` (torch keeps the low 32 bits on the CPU)
 
-    ``set_epoch(e)`` before each epoch's ``iter(loader)``. DataLoader workers copy the dataset when they start,
-    so with ``persistent_workers=True`` they never see a later epoch: use non-persistent workers.
+    ``set_epoch(e)`` before each epoch's ``iter(loader)`` (never while a loader is iterating). The epoch is kept
+    in shared memory, so DataLoader workers see it whether they start anew each epoch or persist across
+    epochs (``persistent_workers=True``, where a copy of the epoch left every epoch with epoch 0's draws).
     A batch fetched through ``__getitems__`` (what DataLoader does) saves and restores the global states once
     per batch rather than once per sample."""
 
@@ -347,20 +348,30 @@ class SeededDataset:
                  **keys: object) -> None:
         m, name, merged = _context.resolve(job, manifest, keys)
         self.dataset = dataset
-        self.epoch = 0
         self._stream = _context.SampleStream(m, name, merged)
-        _torch()
+        torch = _torch()
+        # A worker gets this tensor's shared storage, not a copy: a forked worker inherits the shared mapping,
+        # a spawned one receives it through torch.multiprocessing's reductions (which DataLoader pickles with).
+        self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
         # NumPy is imported now when installed, so the first sample's NumPy draws are seeded too.
         self._numpy = _LegacyNumpyState() if _context.installed("numpy") else None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "epoch": self.epoch, "_stream": self._stream}
+        return {"dataset": self.dataset, "_epoch": self._epoch, "_stream": self._stream}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state, _numpy=_LegacyNumpyState() if _context.installed("numpy") else None)
 
+    @property
+    def epoch(self) -> int:
+        """The epoch that ``set_epoch`` set (0 at first)."""
+        return int(self._epoch)
+
     def set_epoch(self, epoch: int) -> None:
-        self.epoch = _context.check_index("epoch", epoch)
+        value = _context.check_index("epoch", epoch)
+        if value >= 2**63:  # an int64 in shared memory
+            raise DerivationError(f"epoch: must be below 2**63, got {value}")
+        self._epoch.fill_(value)
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -381,7 +392,7 @@ class SeededDataset:
         numpy_state = numpy.save() if numpy is not None else None
         try:
             out = []
-            digest, epoch, check = self._stream.digest, self.epoch, _context.check_index
+            digest, epoch, check = self._stream.digest, int(self._epoch), _context.check_index
             seed_random, seed_torch = random.seed, torch.default_generator.manual_seed
             seed_numpy = numpy._np.random.seed if numpy is not None else None
             for index in indices:

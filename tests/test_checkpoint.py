@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import random
@@ -130,6 +131,39 @@ def test_a_state_a_target_refuses_restores_nothing(seeded: seedbridge.Manifest) 
     with pytest.raises(FrameworkError, match=r"^rng state: torch state: cpu must be 5056 bytes .* got 10 bytes; "
                                              r"nothing was restored$"):
         seedbridge.load_rng_state(bad.to_bytes())
+    assert _draws_state() == before
+
+
+def _signed(body: dict[str, object]) -> bytes:
+    """A format-1 file around ``body``, with a correct length and SHA-256: what a crafted file can be."""
+    import hashlib
+
+    data = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    head = MAGIC + f"1\n{len(data)}\n".encode() + data
+    return head + b"\nsha256:" + hashlib.sha256(head).hexdigest().encode() + b"\n"
+
+
+@pytest.mark.parametrize(("target", "state", "message"), [
+    # NumPy reads key[pos] unchecked: pos 100000 read outside the state and crashed the process.
+    ("numpy", {"pos": 100_000}, r"numpy state: must be what seedbridge\.numpy\.get_state.*pos must be an integer"),
+    ("numpy", {"pos": -1}, "pos must be an integer in 0..624, got -1"),
+    # torch checks its generator itself and raises RuntimeError: still one FrameworkError naming the target.
+    ("torch", {"cpu": {"$bytes": base64.b64encode(bytes(5056)).decode()}},
+     "torch state: refused by the framework: RuntimeError: "),
+])
+def test_a_file_with_a_valid_checksum_and_a_hostile_state_restores_nothing(
+        seeded: seedbridge.Manifest, tmp_path: Path, target: str, state: dict[str, object], message: str) -> None:
+    good = seedbridge.snapshot(["python", "numpy", "torch"])
+    body = json.loads(good.to_bytes().split(b"\n", 3)[3].rsplit(b"\nsha256:", 1)[0])
+    for entry in body["frameworks"]:
+        if entry["name"] == target:
+            entry["state"].update(state)
+    path = tmp_path / "crafted.sbrng"
+    path.write_bytes(_signed(body))
+    _draws()
+    before = _draws_state()
+    with pytest.raises(FrameworkError, match=f"^{path}: .*{message}.*; nothing was restored$"):
+        seedbridge.load_rng_state(path)
     assert _draws_state() == before
 
 

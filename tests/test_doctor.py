@@ -45,6 +45,15 @@ def test_an_unset_pythonhashseed_matters_under_every_profile(project: Path) -> N
     assert "PYTHONHASHSEED is unset" in line and "fix: run the job with `seedbridge run train -- CMD`" in line
 
 
+def test_an_unset_pythonhashseed_is_found_for_every_python_target() -> None:
+    """jax and installed targets run in Python too (only r and caffe jobs run outside it)."""
+    for frameworks, found in ((["jax"], True), (["mylib"], True), (["r"], False), (["r", "caffe"], False),
+                              (["r", "numpy"], True)):
+        job = seedbridge.Job("j", frameworks=frameworks)
+        checks = [f.check for f in _doctor.diagnose(job, env=THREADS, system={}, versions={})]
+        assert ("pythonhashseed" in checks) is found, frameworks
+
+
 def test_a_clean_environment_exits_0(project: Path) -> None:
     proc = doctor("train", cwd=project, PYTHONHASHSEED="7", **THREADS)
     assert proc.returncode == 0, proc.stdout
@@ -82,6 +91,26 @@ def test_versions_that_moved_since_the_last_successful_run(project: Path) -> Non
     assert proc.returncode == 1
     assert f"numpy is {_provenance.versions()['numpy']} now, 1.26.4 in run" in proc.stdout
     assert "fix: install numpy==1.26.4 to match that run" in proc.stdout
+
+
+def test_versions_of_frameworks_the_job_does_not_list_are_notes(project: Path) -> None:
+    """A numpy job's last run had another torch: a note under seeded, a problem under strict."""
+    from seedbridge.ledger import RunRecord, new_run_id, utc_now
+
+    now = _provenance.versions(["numpy"])
+    last = RunRecord(run_id=new_run_id(), job="train", command=["true"], started_at=utc_now(), status="succeeded",
+                     versions={**now, "torch": "1.0.0", "jax": "0.1"})
+    env = {"PYTHONHASHSEED": "7", **THREADS}
+    for job, matters in ((seedbridge.Job("train", frameworks=["numpy"]), False),
+                         (seedbridge.Job("tight", frameworks=["numpy"], profile="strict"), True),
+                         (seedbridge.Job("any"), True),  # lists none: may use any
+                         (seedbridge.Job("torchjob", frameworks=["torch"]), True)):
+        findings = [f for f in _doctor.diagnose(job, env=env, system={}, versions=now, last_run=last)
+                    if f.check == "versions"]
+        torch_finding = next(f for f in findings if f.message.startswith("torch is"))
+        assert torch_finding.matters is matters, job.name
+        assert ("the job does not list it" in torch_finding.message) is (job.name in ("train", "tight"))
+    assert "jax" in _provenance.versions() and "jaxlib" in _provenance.versions()  # jax jobs have theirs recorded
 
 
 def test_r_kinds_changed_by_an_rprofile(project: Path, tmp_path: Path) -> None:

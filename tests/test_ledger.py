@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import sqlite3
 import subprocess
 import sys
@@ -349,6 +350,25 @@ def test_a_file_that_is_not_a_database_is_an_error(tmp_path: Path) -> None:
         Ledger(path)
 
 
+def test_a_ledger_path_that_is_a_fifo_or_a_device_is_refused_without_blocking(tmp_path: Path) -> None:
+    """SQLite's read-only open of a FIFO waited for a writer: history, export and ledger copy hung."""
+    fifo = tmp_path / "ledger.sqlite"
+    os.mkfifo(fifo)
+    for command in (["history"], ["export"], ["ledger", "copy", str(fifo), str(tmp_path / "b.sqlite")]):
+        ledger_flag = ["--ledger", str(fifo)] if command[0] != "ledger" else []
+        # In a process of its own with a time limit: a regression blocks, and must not block the suite.
+        proc = subprocess.run([sys.executable, "-m", "seedbridge", *command, *ledger_flag], capture_output=True,
+                              text=True, timeout=60, cwd=tmp_path)
+        assert (proc.returncode, proc.stderr) == (2, f"seedbridge: error: {fifo}: the ledger must be a SQLite file, "
+                                                     "and this is a FIFO (named pipe)\n")
+    for location, what in (("/dev/null", "a character device"), (str(tmp_path), "a directory")):
+        for action, args in ((ledger.read_runs, (location,)), (Ledger, (location,)),
+                             (ledger.copy, (location, tmp_path / "b.sqlite"))):
+            with pytest.raises(LedgerError, match=f"^{location}: the ledger must be a SQLite file, and this is "
+                                                  f"{re.escape(what)}$"):
+                action(*args)
+
+
 def test_a_corrupted_page_is_a_clean_error(tmp_path: Path) -> None:
     """Damage inside the runs table (not the header) surfaces when rows are read: a LedgerError."""
     path = tmp_path / "ledger.sqlite"
@@ -451,6 +471,52 @@ def test_a_malformed_url_is_one_line_without_the_password(url: str) -> None:
         Ledger(url)
     assert "pw-x" not in str(info.value) and "\n" not in str(info.value)
     assert str(info.value).startswith("postgresql://")
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    # libpq takes a '#' or '?' in a password as it is; urllib reads them as a fragment or query.
+    ("postgresql://u:pw#sec@h:5/db", "postgresql://u@h:5/db"),
+    ("postgresql://u:pw?sec@h:5/db", "postgresql://u@h:5/db"),
+    # libpq percent-decodes parameter names: pass%77ord is password.
+    ("postgresql://h/db?user=u&pass%77ord=sec&sslmode=require", "postgresql://h/db?user=u&sslmode=require"),
+    ("postgresql://h/db?password=sec", "postgresql://h/db"),
+    # A Unix-socket URL keeps its empty host (urlunsplit dropped the //, and the result was no URL at all).
+    ("postgresql:///db?host=/run/pg&password=sec", "postgresql:///db?host=/run/pg"),
+    # Several hosts, and IPv6, are shown as given (they were "a URL that does not parse").
+    ("postgresql://u:sec@h1:5,h2:6/db", "postgresql://u@h1:5,h2:6/db"),
+    ("postgres://u:sec@[::1]:5/db", "postgres://u@[::1]:5/db"),
+])
+def test_redaction_follows_libpq_not_urllib(url: str, shown: str) -> None:
+    assert ledger.shown(url) == shown
+    assert "sec" not in ledger.shown(url)
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:p@ss@127.0.0.1:1/db", "postgresql://u:pa/ss@127.0.0.1:1/db",
+                                 "postgresql://u@example.org:pass@127.0.0.1:1/db"])
+def test_an_unencoded_at_or_slash_in_the_credentials_is_refused_before_connecting(url: str) -> None:
+    """libpq would take part of the password for the host, and its error then named that host: 'ss@127.0.0.1'."""
+    with pytest.raises(LedgerError) as info:
+        Ledger(url)
+    text = str(info.value)
+    assert text.startswith("postgresql://u") and "/db: the URL's user name or password holds an '@' or '/' that is " \
+        "not percent-encoded, so libpq would read part of it as the host" in text
+    assert not any(secret in text for secret in ("p@ss", "ss@127", "pa/ss", ":pass"))
+
+
+@pytest.mark.parametrize("location", ["postgresql+psycopg://u:sec@db.example.org/ledger", "POSTGRESQL://u:sec@h/db",
+                                      "sqlite:///tmp/ledger.sqlite"])
+def test_a_url_of_another_scheme_is_not_taken_for_a_file(location: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SQLAlchemy URL made folders named after its password, and `run` printed it as the ledger's path."""
+    monkeypatch.chdir(tmp_path)
+    for action in (lambda: Ledger(location), lambda: ledger.read_runs(location),
+                   lambda: ledger.copy(location, tmp_path / "b.sqlite"), lambda: ledger.copy(tmp_path / "b", location)):
+        with pytest.raises(LedgerError, match=r"^\S+://\.\.\.: not a ledger location: a PostgreSQL ledger is a "
+                                              r"postgresql:// \(or postgres://\) URL") as info:
+            action()
+        assert "sec" not in str(info.value) and "/tmp/ledger" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+    assert "sec" not in ledger.shown(location)
 
 
 def test_copy_from_a_missing_ledger_is_an_error(tmp_path: Path) -> None:

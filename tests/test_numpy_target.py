@@ -112,6 +112,9 @@ def test_sample_generator_is_the_keyed_generator(manifest: seedbridge.Manifest,
         sbn.sample_generator(1)
     with pytest.raises(DerivationError, match="index: must be a non-negative integer, got -1"):
         sbn.sample_generator(-1, job="train", manifest=manifest)
+    # A NumPy integer (what a sampler over an index array gives) is the same index.
+    assert sbn.sample_generator(np.int64(3), epoch=np.int32(1), job="train", manifest=manifest).random() == \
+        sbn.sample_generator(3, epoch=1, job="train", manifest=manifest).random()
 
 
 def test_state_is_plain_data_and_bad_state_is_refused() -> None:
@@ -121,4 +124,13 @@ def test_state_is_plain_data_and_bad_state_is_refused() -> None:
     assert isinstance(state["key"], bytes) and len(state["key"]) == 2496 and state["has_gauss"] == 1
     with pytest.raises(seedbridge.FrameworkError, match=r"numpy state: must be what seedbridge\.numpy\.get_state"):
         sbn.set_state({**state, "key": b"123"})
+    # NumPy itself takes any position and reads the word there on the next draw: far out of range, it crashed.
+    for pos in (-1, 625, 100_000, 2**31 - 1, 1.0, True, "3"):
+        with pytest.raises(seedbridge.FrameworkError, match=r"pos must be an integer in 0\.\.624, got"):
+            sbn.set_state({**state, "pos": pos})
+    for bad in ({"has_gauss": 2}, {"has_gauss": True}, {"cached_gaussian": 1}, {"cached_gaussian": None}):
+        with pytest.raises(seedbridge.FrameworkError, match="has_gauss must be 0 or 1 and cached_gaussian a float"):
+            sbn.set_state({**state, **bad})
     assert sbn.get_state() == state
+    sbn.set_state({**state, "pos": 624})  # the end of the words: the next draw regenerates them
+    assert sbn.get_state()["pos"] == 624

@@ -125,3 +125,33 @@ cat(w, "\n")
     assert f'for job "train" it is {seed}: start R with the job\'s environment (eval "$(seedbridge env train)")' in lines[4]
     env = {"RETICULATE_PYTHON": sys.executable, "PYTHONHASHSEED": str(seed)}
     assert rscript(r_lib, code, tmp_path, env=env).splitlines()[4].strip() == "no warning"
+
+
+@pytest.mark.slow
+def test_a_python_without_numpy_is_refused_before_anything_is_seeded(r_lib: Path, tmp_path: Path,
+                                                                     manifest_path: Path) -> None:
+    """reticulate's Python lacks NumPy (and seedbridge): the job listing numpy is refused with a
+    missing-dependency error, Python's random untouched (it was seeded, then NumPy's import failed)."""
+    import venv
+
+    bare = tmp_path / "bare"
+    venv.EnvBuilder(with_pip=False).create(bare)
+    python = bare / "bin" / "python"
+    check = subprocess.run([str(python), "-c", "import numpy"], capture_output=True, check=False)
+    assert check.returncode != 0  # the test's premise
+    code = f"""
+library(seedbridge)
+random <- reticulate::import("random", convert = FALSE)
+invisible(random$seed(99L))
+before <- reticulate::py_to_r(random$random())
+invisible(random$seed(99L))
+e <- tryCatch(sb_set_seed("train", manifest = {json.dumps(str(manifest_path))}, python = TRUE), error = identity)
+cat(class(e)[[1]], conditionMessage(e), sep = "\\n")
+cat(identical(reticulate::py_to_r(random$random()), before), "\\n")
+"""
+    lines = rscript(r_lib, code, tmp_path, env={"RETICULATE_PYTHON": str(python)}).splitlines()
+    assert lines[0] == "seedbridge_missing_dependency_error"
+    assert lines[1] == (f'python = TRUE: job "train" lists numpy, which reticulate\'s Python ({python}) cannot '
+                        "import; install it there (pip install numpy) or point RETICULATE_PYTHON at the "
+                        "pipeline's Python")
+    assert lines[2].strip() == "TRUE"

@@ -282,6 +282,16 @@ def test_a_server_that_is_down_stops_run_before_the_command(project: Path) -> No
     assert "pw-" not in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_a_sqlalchemy_url_stops_run_before_the_command_without_saying_its_password(project: Path) -> None:
+    url = "postgresql+psycopg://ci:s3cret@db.example.org/ledger"
+    proc = sb("run", "train", "--", PY, "-c", "open('ran', 'w')", cwd=project, env=clean_env(SEEDBRIDGE_LEDGER=url))
+    assert proc.returncode == 2 and not (project / "ran").exists()
+    assert proc.stderr == ("seedbridge: error: postgresql+psycopg://...: not a ledger location: a PostgreSQL ledger "
+                           "is a postgresql:// (or postgres://) URL, as libpq takes it; anything else is the path of "
+                           "a SQLite file\n")
+    assert not (project / "postgresql+psycopg:").exists()
+
+
 def test_refused_credentials_stop_run_before_the_command(project: Path, postgres_server: PostgresServer) -> None:
     db = postgres_server.new_database()
     url = postgres_server.url(db).replace("%20", "%21")  # a wrong password
@@ -308,6 +318,31 @@ def test_the_password_is_never_written_to_the_ledger_or_said(project: Path, post
     for text in (*said, json.dumps(dump), log):
         assert PASSWORD not in text and "pw-Tq8" not in text
     assert f"(ledger postgresql://seedbridge@127.0.0.1:{postgres_server.port}/{db})" in said[0]
+
+
+def _can_unshare_the_network() -> bool:
+    try:
+        return subprocess.run(["unshare", "-n", "ip", "link", "set", "lo", "up"], capture_output=True,
+                              timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _can_unshare_the_network(), reason="needs a network namespace (unshare -n) and ip")
+def test_a_network_that_drops_every_packet_mid_run_still_passes_the_status_through(tmp_path: Path) -> None:
+    """Packets dropped, not refused: without a TCP user timeout the end of the run waited ~15 minutes."""
+    from seedbridge.ledger._postgres import TCP_USER_TIMEOUT_MS
+
+    out = tmp_path / "partition.json"
+    proc = subprocess.run(["unshare", "-n", PY, str(Path(__file__).parent / "scripts" / "pg_partition.py"), str(out)],
+                          capture_output=True, text=True, timeout=400)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["exit"] == 5, result
+    assert result["seconds"] < TCP_USER_TIMEOUT_MS / 1000 + 30
+    assert "the record could not be completed" in result["stderr"] and "Traceback" not in result["stderr"]
+    assert "pw-" not in result["stderr"]
 
 
 @pytest.mark.slow

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REPO, run_cli
@@ -185,3 +187,99 @@ def test_an_installed_target_is_seeded_reported_and_snapshotted(tmp_path: Path) 
     # Here, where the package is not installed, the job's target is an error, before anything is seeded.
     with pytest.raises(FrameworkError, match=r"jobs.dice_job.frameworks: no target 'dice' is registered"):
         seedbridge.seed_everything("dice_job", manifest=m)
+
+
+# -- entry points that misbehave: a distribution folder on sys.path, read by importlib.metadata itself --------
+
+HALF = '''
+NAME = "{name}"
+SEED_MAX = 2**32 - 1
+state = {{"seed": 0}}
+def available(): return True
+def version(): return "1.0"
+def apply(seed, *, profile="seeded", job=None):
+    {apply}
+def get_state(): return dict(state)
+def set_state(new):
+    state["seed"] = new.get("seed")  # changes its state, then refuses it
+    if not isinstance(new.get("seed"), int):
+        raise ValueError("seed must be an int")
+def snippet(manifest, job, /, **keys): return "pass\\n"
+'''
+
+
+@pytest.fixture
+def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``installed({entry name: module source})``: a distribution with those seedbridge.targets entry points,
+    its modules beside it, on sys.path for this test."""
+    site = tmp_path / "site"
+    modules: list[str] = []
+
+    def install(entries: dict[str, str], sources: dict[str, str]) -> None:
+        info = site / "sb_test_targets-1.0.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sb-test-targets\nVersion: 1.0\n")
+        lines = [f"{name} = {value}" for name, value in entries.items()]
+        (info / "entry_points.txt").write_text("[seedbridge.targets]\n" + "\n".join(lines) + "\n")
+        for module, source in sources.items():
+            (site / f"{module}.py").write_text(source)
+            modules.append(module)
+        monkeypatch.syspath_prepend(str(site))
+
+    yield install
+    for module in modules:
+        sys.modules.pop(module, None)
+    for name in list(targets._loaded):
+        if name not in targets.BUILTIN:
+            del targets._loaded[name]
+
+
+def test_an_entry_point_cannot_shadow_a_builtin_or_break_the_registry(installed: Any) -> None:
+    installed({"numpy": "sbt_fake_numpy", "Bad-Name": "sbt_fake_numpy", "nothing_here": "sbt_missing_module",
+               "partial": "sbt_partial", "liar": "sbt_liar"},
+              {"sbt_fake_numpy": "NAME = 'numpy'\n", "sbt_partial": "NAME = 'partial'\nSEED_MAX = 1\n",
+               "sbt_liar": HALF.format(name="someone_else", apply="return {}")})
+    with pytest.warns(RuntimeWarning) as caught:
+        names = targets.names()
+    assert names == (*targets.BUILTIN, "liar", "nothing_here", "partial")
+    said = sorted(str(w.message) for w in caught)
+    assert any("'numpy' is a built-in target and cannot be replaced; ignored" in m for m in said)
+    assert any("Bad-Name = sbt_fake_numpy" in m and "target names must match" in m for m in said)
+    assert targets.get("numpy") is seedbridge.numpy  # the built-in, whatever is installed
+    with pytest.warns(RuntimeWarning), pytest.raises(
+            FrameworkError, match=r"^target 'nothing_here' \(entry point nothing_here = sbt_missing_module\) failed "
+                                  r"to load: ModuleNotFoundError"):
+        targets.get("nothing_here")
+    with pytest.warns(RuntimeWarning), pytest.raises(
+            FrameworkError, match=r"^target 'partial' .* lacks available, version, apply, get_state, set_state, "
+                                  r"snippet of the target protocol"):
+        targets.get("partial")
+    with pytest.warns(RuntimeWarning), pytest.raises(FrameworkError, match="says its NAME is 'someone_else'"):
+        targets.get("liar")
+
+
+@pytest.mark.parametrize(("apply", "message"), [
+    ("raise KeyError('boom')", r"target 'half': apply\(\) failed: KeyError: 'boom'"),
+    ("return None", r"target 'half': apply\(\) must return a dict of the flags it set, got NoneType"),
+])
+def test_a_target_that_raises_or_returns_no_flags_is_a_framework_error(installed: Any, apply: str,
+                                                                        message: str) -> None:
+    installed({"half": "sbt_half"}, {"sbt_half": HALF.format(name="half", apply=apply)})
+    m = seedbridge.Manifest.new([seedbridge.Job("j", frameworks=["half"])], root=0x2A)
+    with pytest.raises(FrameworkError, match=message) as info:
+        seedbridge.seed_everything("j", manifest=m)
+    assert info.value.__cause__ is not None or "must return" in message  # the target's traceback is kept
+
+
+def test_a_target_that_changes_its_state_then_refuses_it_is_put_back(installed: Any) -> None:
+    installed({"half": "sbt_half"}, {"sbt_half": HALF.format(name="half", apply="state['seed'] = seed; return {}")})
+    m = seedbridge.Manifest.new([seedbridge.Job("j", frameworks=["python", "half"])], root=0x2A)
+    seedbridge.seed_everything("j", manifest=m)
+    good = seedbridge.snapshot()
+    before = (seedbridge.targets.get("half").get_state(), random.getstate())
+    bad = seedbridge.RNGState({**good.states, "half": {"seed": "x"}}, job=good.job, keys=good.keys,
+                              manifest_digest=good.manifest_digest, derivation=good.derivation)
+    with pytest.raises(FrameworkError, match=r"^rng state: half state: refused by the framework: ValueError: seed "
+                                             r"must be an int; nothing was restored$"):
+        seedbridge.load_rng_state(bad.to_bytes())
+    assert (seedbridge.targets.get("half").get_state(), random.getstate()) == before

@@ -123,6 +123,14 @@ def test_the_global_generator_is_seeded_and_its_state_kept(manifest: seedbridge.
     assert tf.random.get_global_generator().normal((3,)).numpy().tolist() == later
     with pytest.raises(seedbridge.FrameworkError, match="tensorflow state: must be what"):
         sbtf.set_state({**state, "keras_generator": b"short"})
+    # An unknown algorithm or a state of another size (TF failed on them with AttributeError and ValueError,
+    # after the global seed had changed; a ThreeFry state was taken and failed at the next draw on the CPU).
+    state = sbtf.get_state()
+    for algorithm, words in ((0, 3), (99, 3), (-1, 2), (1, 2), (1, 4), (2, 3), (3, 1)):
+        with pytest.raises(seedbridge.FrameworkError, match=r"global_generator must hold an algorithm \(1 Philox"):
+            sbtf.set_state({**state, "global_seed": 5, "global_generator": {"algorithm": algorithm,
+                                                                          "state": b"\x01" * 8 * words}})
+    assert sbtf.get_state() == state
     # The reset seedbridge does by hand is TF's reset_from_seed.
     g = tf.random.get_global_generator()
     for seed in (0, 7, 2**32 - 1):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -299,6 +300,31 @@ def test_seeded_dataset_gives_each_sample_the_same_draws_with_any_workers_and_ba
     assert dataset[5][1:] != results[0][5]
 
 
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:This DataLoader will create 3 worker processes:UserWarning")  # 2 cores here
+def test_seeded_dataset_reaches_persistent_workers_in_every_epoch(manifest: seedbridge.Manifest) -> None:
+    """persistent_workers=True: workers start once, yet epoch e draws what it draws without workers. The epoch
+    was a copy in each worker, so every epoch repeated epoch 0's augmentations."""
+    pytest.importorskip("numpy")
+
+    def epochs(workers: int, **options: Any) -> list[dict[int, tuple[float, ...]]]:
+        dataset = sbt.SeededDataset(_Augment(), "train", manifest=manifest)
+        loader = DataLoader(dataset, batch_size=5, shuffle=True, num_workers=workers,
+                            generator=torch.Generator().manual_seed(workers), **options)
+        out = []
+        for epoch in range(3):
+            dataset.set_epoch(epoch)
+            out.append(_by_index(loader))
+        return out
+
+    expected = epochs(0)
+    assert expected[0] != expected[1] != expected[2]
+    for workers in (1, 2, 3):
+        assert epochs(workers, persistent_workers=True) == expected, workers
+    # Spawned workers receive the shared epoch through torch.multiprocessing rather than by fork.
+    assert epochs(2, persistent_workers=True, multiprocessing_context="spawn") == expected
+
+
 @pytest.mark.parametrize("cached_gaussian", [True, False])
 def test_seeded_dataset_restores_the_global_state(manifest: seedbridge.Manifest, cached_gaussian: bool) -> None:
     np = pytest.importorskip("numpy")
@@ -324,6 +350,26 @@ def test_seeded_dataset_restores_the_global_state(manifest: seedbridge.Manifest,
     assert draws() == expected
 
 
+def test_seeded_dataset_takes_the_indexes_samplers_give(manifest: seedbridge.Manifest) -> None:
+    """A SubsetRandomSampler over a NumPy array or a tensor hands out NumPy integers and 0-d tensors; they
+    were refused ("index: must be a non-negative integer, got np.int64(4)"), where the plain dataset takes them."""
+    np = pytest.importorskip("numpy")
+    from torch.utils.data import SubsetRandomSampler
+
+    dataset = sbt.SeededDataset(_Augment(), "train", manifest=manifest)
+    results = []
+    for indices in (list(range(0, 24, 2)), np.arange(0, 24, 2), torch.arange(0, 24, 2)):
+        loader = DataLoader(dataset, batch_size=5, sampler=SubsetRandomSampler(indices))  # type: ignore[arg-type]
+        results.append(_by_index(loader))
+    assert results[0] == results[1] == results[2] and sorted(results[0]) == list(range(0, 24, 2))
+    assert dataset[np.int64(4)] == dataset[4] and dataset.seeds(torch.tensor(4)) == dataset.seeds(4)  # type: ignore[arg-type]
+    assert sbt.worker_init_fn("train", manifest=manifest, rank=np.int64(1)).seeds(np.int32(2)) == \
+        sbt.worker_init_fn("train", manifest=manifest, rank=1).seeds(2)  # type: ignore[arg-type]
+    for bad in (np.float64(4.0), torch.tensor(4.0), np.int64(-1), True):
+        with pytest.raises(DerivationError, match="index: must be a non-negative integer"):
+            dataset[bad]  # type: ignore[index]
+
+
 def test_seeded_dataset_refuses_reserved_keys_and_bad_indexes(manifest: seedbridge.Manifest) -> None:
     with pytest.raises(DerivationError, match=r"key 'index': is set by seedbridge"):
         sbt.SeededDataset(_Augment(), "train", manifest=manifest, index=1)
@@ -332,6 +378,10 @@ def test_seeded_dataset_refuses_reserved_keys_and_bad_indexes(manifest: seedbrid
         dataset[-1]
     with pytest.raises(DerivationError, match="epoch: must be a non-negative integer, got 'x'"):
         dataset.set_epoch("x")  # type: ignore[arg-type]
+    with pytest.raises(DerivationError, match=r"epoch: must be below 2\*\*63, got 9223372036854775808"):
+        dataset.set_epoch(2**63)
+    dataset.set_epoch(2**63 - 1)
+    assert dataset.epoch == 2**63 - 1
     assert pickle.loads(pickle.dumps(dataset)).seeds(3) == dataset.seeds(3)
 
 

@@ -14,6 +14,8 @@
 python_default_frameworks <- c("python", "numpy", "torch", "tensorflow")
 # What the fallback (no seedbridge in Python) can seed.
 python_fallback_frameworks <- c("python", "numpy")
+# Built-in targets named like the Python module they need (seedbridge's Python package checks others itself).
+python_module_frameworks <- c("numpy", "torch", "tensorflow", "jax")
 
 # Everything the Python side needs, checked before any RNG is touched: the modules, the frameworks
 # to seed and the keys as Python will see them.
@@ -45,6 +47,16 @@ python_plan <- function(m, j, keys, seed) {
   }
   if (!has_seedbridge) {
     frameworks <- intersect(frameworks, python_fallback_frameworks)
+  }
+  # A listed framework that Python cannot import would fail half-way, after `random` was seeded.
+  modules <- intersect(frameworks, python_module_frameworks)
+  missing <- modules[!vapply(modules, python_installed, NA)]
+  if (length(missing)) {
+    sb_abort(sprintf(paste(
+      "python = TRUE: job %s lists %s, which reticulate's Python (%s) cannot import; install it there",
+      "(pip install %s) or point RETICULATE_PYTHON at the pipeline's Python"
+    ), show_text(j$name), paste(missing, collapse = ", "), reticulate::py_config()$python,
+    paste(missing, collapse = " ")), "missing_dependency_error")
   }
   # As UTF-8 text (job_seed() has checked them), so reticulate hands Python the same characters.
   key_names <- if (length(keys)) utf8_text(names(keys), "key name") else character()

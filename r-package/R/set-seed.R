@@ -27,7 +27,8 @@
 #' @section Errors:
 #' Those of [sb_seed()], and `seedbridge_framework_error` if R did not take the kinds or Python
 #' refused. With `python = TRUE`, `seedbridge_missing_dependency_error` when reticulate or a Python is
-#' missing; these are checked before any RNG is touched.
+#' missing, or when that Python cannot import a framework the job lists (NumPy, say); these are checked
+#' before any RNG is touched.
 #' @seealso [with_sb_seed()] and [local_sb_seed()] to restore the previous state afterwards.
 #' @export
 #' @examples

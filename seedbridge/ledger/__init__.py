@@ -25,7 +25,7 @@ from seedbridge.ledger import _export
 from seedbridge.ledger._backend import SCHEMA_VERSION
 from seedbridge.ledger._export import EXPORT_FORMAT
 from seedbridge.ledger._record import STATUSES, RunRecord, fingerprint, new_run_id, utc_now
-from seedbridge.ledger._store import ImportResult, Ledger, is_postgres
+from seedbridge.ledger._store import ImportResult, Ledger, check_location, is_postgres
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -74,15 +74,17 @@ def default_path(manifest_path: str | os.PathLike[str] | None = None) -> str:
 
 
 def shown(location: str | os.PathLike[str]) -> str:
-    """``location`` as it may be printed: a PostgreSQL URL loses its password."""
-    if is_postgres(location):
+    """``location`` as it may be printed: a URL (of any scheme) loses its password."""
+    text = os.fspath(location)
+    if "://" in text:
         from seedbridge.ledger._postgres import redact
 
-        return redact(str(location))
-    return os.fspath(location)
+        return redact(text)
+    return text
 
 
 def _absent(location: str | os.PathLike[str]) -> bool:
+    check_location(location)
     return not is_postgres(location) and not os.path.exists(location)
 
 
@@ -130,6 +132,7 @@ def loads_export(data: str | bytes, *, source: str = "<export>") -> list[RunReco
 def copy(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> ImportResult:
     """Copy every run of ledger ``source`` into ledger ``target`` (SQLite or PostgreSQL, either way), as
     ``import`` does: runs already there unchanged are skipped, conflicting ones are left and reported."""
+    check_location(target)
     if _absent(source):
         raise LedgerError(f"no ledger at {os.fspath(source)}")
     with Ledger(source, readonly=True) as src:

@@ -23,40 +23,68 @@ T = TypeVar("T")
 SCHEMES = ("postgresql://", "postgres://")
 # Seconds libpq waits for a server that does not answer (libpq waits forever by default).
 CONNECT_TIMEOUT = 10
+# Milliseconds sent data may stay unacknowledged before the connection counts as lost (libpq's
+# tcp_user_timeout, TCP_USER_TIMEOUT on Linux; ignored where the OS lacks it). Without it a network that
+# drops packets mid-run held `seedbridge run` after its command for the kernel's ~15 minutes of retransmits
+# (tcp_retries2), instead of passing the command's status through.
+TCP_USER_TIMEOUT_MS = 20_000
 
 
 def is_url(location: str) -> bool:
     return location.startswith(SCHEMES)
 
 
+def _split(url: str) -> tuple[str, str | None, str]:
+    """(scheme, credentials or None, the rest) of a URL, the credentials running to its last '@'.
+
+    libpq ends them at the first '@' before any '/' (conninfo_uri_parse_options in libpq's fe-connect.c),
+    urllib at the last '@' before a '/', '?' or '#'. A password holding one of those unencoded makes them
+    disagree; up to the last '@' hides the most, never less than either reading."""
+    scheme, _, rest = url.partition("://")
+    userinfo, at, tail = rest.rpartition("@")
+    return (scheme, userinfo, tail) if at else (scheme, None, rest)
+
+
+def _password_param(item: str) -> bool:
+    # libpq percent-decodes parameter names too, so pass%77ord=... is a password.
+    return urllib.parse.unquote(item.split("=", 1)[0]).strip().lower() == "password"
+
+
 def redact(url: str) -> str:
     """``url`` without its password (in the authority or as a ``password=`` parameter)."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        return url.split("://", 1)[0] + "://(a URL that does not parse)"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
+    scheme, userinfo, rest = _split(url)
+    if userinfo is not None:
         user = userinfo.split(":", 1)[0]
-        netloc = f"{user}@{hostport}" if user else hostport
-    query = "&".join(p for p in parts.query.split("&") if p and not p.lower().startswith("password="))
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        rest = f"{user}@{rest}" if user else rest
+    base, question, query = rest.partition("?")
+    if question:
+        kept = [item for item in query.split("&") if item and not _password_param(item)]
+        rest = base + ("?" + "&".join(kept) if kept else "")
+    return f"{scheme}://{rest}"
 
 
-def _password(url: str) -> str | None:
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:  # still find what sits where a password would
-        userinfo = url.split("://", 1)[-1].split("/", 1)[0].rpartition("@")[0]
-        return urllib.parse.unquote(userinfo.split(":", 1)[1]) if ":" in userinfo else None
-    if parts.password:
-        return urllib.parse.unquote(parts.password)
-    for item in parts.query.split("&"):
-        if item.lower().startswith("password="):
-            return urllib.parse.unquote(item.split("=", 1)[1])
-    return None
+def _secrets(url: str) -> list[str]:
+    """Every form in which the URL's password may appear in a message (longest first)."""
+    _, userinfo, _ = _split(url)
+    found = [userinfo.split(":", 1)[1]] if userinfo is not None and ":" in userinfo else []
+    found += [item.split("=", 1)[1] for item in url.partition("?")[2].split("&")
+              if "=" in item and _password_param(item)]
+    forms = {form for f in found for form in (f, urllib.parse.unquote(f), urllib.parse.quote(urllib.parse.unquote(f),
+                                                                                            safe="")) if form}
+    return sorted(forms, key=len, reverse=True)
+
+
+def _misread(url: str) -> bool:
+    """Whether libpq would take part of the user name or password for the host: an unencoded '@' in them, or
+    an unencoded '/' in the password (libpq's credentials end at the first '@' before any '/')."""
+    rest = url.partition("://")[2]
+    authority = rest.split("/", 1)[0]
+    if authority.count("@") > 1:
+        return True
+    if "@" in authority or "@" not in rest or authority.endswith("]"):
+        return False
+    host, colon, port = authority.rpartition(":")
+    return bool(colon and host) and not port.isdigit()
 
 
 def _lock_key(name: str) -> int:
@@ -138,8 +166,12 @@ class PostgresBackend(Backend):
         self.duplicate = (psycopg.errors.UniqueViolation,)
         self.url = url
         self.shown = redact(url)
-        self._secret = _password(url)
+        self._secrets = _secrets(url)
         self.timeout = timeout
+        if _misread(url):
+            raise LedgerError(f"{self.shown}: the URL's user name or password holds an '@' or '/' that is not "
+                              "percent-encoded, so libpq would read part of it as the host; write @ as %40 and / "
+                              "as %2F")
         self._conn = self._connect()
         try:
             self.version = self._version()
@@ -161,9 +193,8 @@ class PostgresBackend(Backend):
 
     def message(self, exc: BaseException) -> str:
         text = (" ".join(str(exc).split()) or type(exc).__name__).replace(self.url, self.shown)
-        if self._secret:
-            for form in (self._secret, urllib.parse.quote(self._secret, safe=""), self._secret.replace(" ", "%20")):
-                text = text.replace(form, "***")
+        for form in self._secrets:
+            text = text.replace(form, "***")
         return text
 
     def _connect(self) -> Any:
@@ -175,6 +206,8 @@ class PostgresBackend(Backend):
             raise LedgerError(f"{self.shown}: not a usable PostgreSQL URL: {self.message(exc)}") from None
         if "connect_timeout" not in given:
             options["connect_timeout"] = CONNECT_TIMEOUT
+        if "tcp_user_timeout" not in given:
+            options["tcp_user_timeout"] = TCP_USER_TIMEOUT_MS
         if "application_name" not in given:
             options["application_name"] = "seedbridge"
         try:

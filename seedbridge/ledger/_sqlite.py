@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from seedbridge._files import describe_mode
 from seedbridge.errors import LedgerError
 from seedbridge.ledger._backend import SCHEMA_VERSION, Backend, Run, retry
 from seedbridge.ledger._record import fingerprint, utc_now
@@ -109,6 +111,13 @@ class SQLiteBackend(Backend):
     def __init__(self, path: str, *, timeout: float, readonly: bool, target_version: int) -> None:
         self.path = self.shown = path
         self.timeout = timeout
+        try:
+            mode: int | None = os.stat(path).st_mode
+        except OSError:
+            mode = None  # not there yet (or unreachable): SQLite says what is wrong when it opens it
+        if mode is not None and not stat.S_ISREG(mode):
+            # A FIFO would block SQLite's read-only open until a writer came; a device is no database either.
+            raise LedgerError(f"{path}: the ledger must be a SQLite file, and this is {describe_mode(mode)}")
         if readonly:
             if not os.path.exists(path):
                 raise LedgerError(f"no ledger at {path}")

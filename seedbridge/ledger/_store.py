@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -26,7 +27,7 @@ from seedbridge.ledger._record import (
     record_problems,
 )
 
-__all__ = ["ImportResult", "Ledger", "is_postgres"]
+__all__ = ["ImportResult", "Ledger", "check_location", "is_postgres"]
 
 T = TypeVar("T")
 
@@ -36,6 +37,17 @@ def is_postgres(location: str | os.PathLike[str]) -> bool:
     from seedbridge.ledger._postgres import is_url
 
     return isinstance(location, str) and is_url(location)
+
+
+def check_location(location: str | os.PathLike[str]) -> None:
+    """Refuse a URL of another kind, which would otherwise be taken for a SQLite file path: a SQLAlchemy
+    ``postgresql+psycopg://user:secret@host/db`` made folders named after the password and printed it."""
+    text = os.fspath(location)
+    if isinstance(text, str) and "://" in text and not is_postgres(text):
+        scheme = text.split("://", 1)[0]
+        shown = f"{scheme}://..." if re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme) else "a location with ://"
+        raise LedgerError(f"{shown}: not a ledger location: a PostgreSQL ledger is a postgresql:// (or postgres://) "
+                          "URL, as libpq takes it; anything else is the path of a SQLite file")
 
 
 @dataclass
@@ -54,6 +66,7 @@ class Ledger:
     def __init__(self, location: str | os.PathLike[str], *, timeout: float = 60.0, readonly: bool = False,
                  _target_version: int = SCHEMA_VERSION) -> None:
         backend: Backend
+        check_location(location)
         if is_postgres(location):
             from seedbridge.ledger._postgres import PostgresBackend
 
