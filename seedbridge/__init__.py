@@ -6,6 +6,7 @@ imports its framework inside the functions that apply seeds.
 
 from __future__ import annotations
 
+from seedbridge._manifest import Job, Manifest, Root, load, loads
 from seedbridge.derive import DERIVATION_VERSION
 from seedbridge.errors import (
     DerivationError,
@@ -20,15 +21,14 @@ from seedbridge.errors import (
     UnknownJobError,
     ValidationError,
 )
-from seedbridge.manifest import Job, Manifest, Root, load, loads
 
 # Not `from typing import TYPE_CHECKING`: importing typing costs ~3 ms on every CLI call; type
 # checkers treat any name TYPE_CHECKING as true.
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
-    from seedbridge.checkpoint import RNGState, load_rng_state, restore, save_rng_state, snapshot
-    from seedbridge.everything import FrameworkSeed, SeedReport, seed_everything
+    from seedbridge._checkpoint import RNGState, load_rng_state, restore, save_rng_state, snapshot
+    from seedbridge._everything import FrameworkSeed, SeedReport, seed_everything
     from seedbridge.sweeps import SweepResult, sweep
 
 __version__ = "0.1.0"
@@ -38,14 +38,14 @@ __version__ = "0.1.0"
 _LAZY_MODULES = frozenset({"python", "numpy", "torch", "tensorflow", "jax", "r", "caffe"})
 # public name -> the module that defines it
 _LAZY_NAMES = {
-    "FrameworkSeed": "everything",
-    "SeedReport": "everything",
-    "seed_everything": "everything",
-    "RNGState": "checkpoint",
-    "load_rng_state": "checkpoint",
-    "restore": "checkpoint",
-    "save_rng_state": "checkpoint",
-    "snapshot": "checkpoint",
+    "FrameworkSeed": "_everything",
+    "SeedReport": "_everything",
+    "seed_everything": "_everything",
+    "RNGState": "_checkpoint",
+    "load_rng_state": "_checkpoint",
+    "restore": "_checkpoint",
+    "save_rng_state": "_checkpoint",
+    "snapshot": "_checkpoint",
     # Sweeps (docs/sweeps.md): the package is seedbridge.sweeps, the function sweep.
     "SweepResult": "sweeps",
     "sweep": "sweeps",

@@ -20,9 +20,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, Union
 
 from seedbridge import derive as _derive
+from seedbridge._manifest import Job, Manifest, as_manifest
 from seedbridge._text import printable
 from seedbridge.errors import DerivationError, MissingDependencyError, UnknownJobError
-from seedbridge.manifest import Job, Manifest, as_manifest
 
 __all__ = [
     "EXTRAS",
@@ -128,7 +128,7 @@ def _manifest(manifest: ManifestLike) -> Manifest:
     """``as_manifest``, loading a file again only when it changed: per-sample helpers resolve on every call."""
     if isinstance(manifest, Manifest):
         return manifest
-    from seedbridge.manifest import default_path
+    from seedbridge._manifest import default_path
 
     path = os.path.abspath(os.fspath(manifest) if manifest is not None else default_path())
     try:
@@ -173,7 +173,7 @@ def detect_rank() -> tuple[int, str | None]:
 def main_seed(manifest: Manifest, job: str, keys: Mapping[str, object], target: str | None = None) -> int:
     """The job's main seed: ``manifest.seed(job, **keys)`` (31 bits), or a wider pin as written, which is
     what ``seedbridge env`` exports as SEEDBRIDGE_SEED; checked against ``target``'s range when given."""
-    from seedbridge.envvars import job_seed
+    from seedbridge._envvars import job_seed
 
     seed = job_seed(manifest, job, keys)
     if target is not None:

@@ -16,8 +16,8 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from seedbridge._manifest import Job
 from seedbridge.ledger import RunRecord
-from seedbridge.manifest import Job
 
 __all__ = ["Finding", "diagnose"]
 

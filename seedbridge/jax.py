@@ -19,7 +19,7 @@ from seedbridge.derive import FRAMEWORK_SEED_MAX
 from seedbridge.errors import FrameworkError
 
 if TYPE_CHECKING:
-    from seedbridge.manifest import Job, Manifest
+    from seedbridge._manifest import Job, Manifest
 
 __all__ = ["NAME", "SEED_BITS", "SEED_MAX", "apply", "available", "get_state", "key", "prng_impl", "set_state",
            "snippet", "version"]

@@ -19,7 +19,7 @@ from seedbridge.errors import FrameworkError
 if TYPE_CHECKING:
     import numpy
 
-    from seedbridge.manifest import Job, Manifest
+    from seedbridge._manifest import Job, Manifest
 
 __all__ = [
     "NAME",

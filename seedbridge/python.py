@@ -16,7 +16,7 @@ from seedbridge.derive import FRAMEWORK_SEED_MAX
 from seedbridge.errors import FrameworkError
 
 if TYPE_CHECKING:
-    from seedbridge.manifest import Job, Manifest
+    from seedbridge._manifest import Job, Manifest
 
 __all__ = ["NAME", "SEED_MAX", "apply", "available", "get_state", "hash_seed_fixed", "set_seed", "set_state",
            "snippet", "state_data", "state_tuple", "version"]

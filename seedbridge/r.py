@@ -21,12 +21,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from seedbridge import _context
+from seedbridge._manifest import R_DEFAULT_KINDS, as_manifest
 from seedbridge.derive import FRAMEWORK_SEED_MAX, PORTABLE_BITS, check_seed_for
 from seedbridge.errors import FrameworkError, MissingDependencyError
-from seedbridge.manifest import R_DEFAULT_KINDS, as_manifest
 
 if TYPE_CHECKING:
-    from seedbridge.manifest import Job, Manifest
+    from seedbridge._manifest import Job, Manifest
 
 __all__ = ["NAME", "SEED_MAX", "apply", "available", "get_state", "set_seed", "set_state", "snippet", "version"]
 

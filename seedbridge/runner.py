@@ -24,10 +24,10 @@ from dataclasses import dataclass, field, replace
 from seedbridge import _provenance
 from seedbridge import ledger as _ledger
 from seedbridge._drift import Drift, drift
+from seedbridge._envvars import job_environment, job_seed
 from seedbridge._files import Refused, describe_mode, open_regular
-from seedbridge.envvars import job_environment, job_seed
+from seedbridge._manifest import Manifest
 from seedbridge.errors import LedgerError, Problem, ValidationError
-from seedbridge.manifest import Manifest
 
 __all__ = [
     "Drift",
@@ -394,7 +394,7 @@ def rerun(
 
     Before it runs, the environment is compared with the recorded one; ``on_drift`` hears what changed,
     and with ``strict_env`` any change is an error and nothing runs."""
-    from seedbridge.manifest import load
+    from seedbridge._manifest import load
 
     path = ledger_path or _ledger.default_path(manifest.path if manifest else None)
     with _ledger.Ledger(path, readonly=True) as book:

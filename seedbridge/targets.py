@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from seedbridge.errors import FrameworkError
 
 if TYPE_CHECKING:
-    from seedbridge.manifest import Job, Manifest
+    from seedbridge._manifest import Job, Manifest
 
 __all__ = [
     "BUILTIN",

@@ -26,7 +26,7 @@ from seedbridge.errors import FrameworkError
 from seedbridge.python import state_data, state_tuple
 
 if TYPE_CHECKING:
-    from seedbridge.manifest import Job, Manifest
+    from seedbridge._manifest import Job, Manifest
 
 __all__ = ["ALSO_SEEDS", "NAME", "SEED_MAX", "apply", "available", "get_model_state", "get_state", "set_model_state",
            "set_seed", "set_state", "snippet", "version"]

@@ -21,14 +21,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from seedbridge import _context
+from seedbridge._envvars import DETERMINISM_ENV
 from seedbridge.derive import FRAMEWORK_SEED_MAX, check_seed_for
-from seedbridge.envvars import DETERMINISM_ENV
 from seedbridge.errors import DerivationError, FrameworkError
 
 if TYPE_CHECKING:
     import torch
 
-    from seedbridge.manifest import Job, Manifest
+    from seedbridge._manifest import Job, Manifest
 
 __all__ = [
     "CUBLAS_WORKSPACE_CONFIG",

@@ -35,9 +35,9 @@ from typing import Any
 
 from seedbridge import _files
 from seedbridge._diff import Comparison, compare_files
-from seedbridge.envvars import job_environment, job_seed
+from seedbridge._envvars import job_environment, job_seed
+from seedbridge._manifest import Manifest
 from seedbridge.errors import Problem, ValidationError
-from seedbridge.manifest import Manifest
 
 __all__ = [
     "STDOUT",

@@ -14,7 +14,7 @@ import pytest
 from conftest import run_script
 
 import seedbridge
-from seedbridge.checkpoint import MAGIC, RNGState
+from seedbridge._checkpoint import MAGIC, RNGState
 from seedbridge.errors import FrameworkError
 
 SCRIPTS = Path(__file__).parent / "scripts"

@@ -187,7 +187,7 @@ def test_key_names_equal_to_parameter_names_work_in_every_command(cli) -> None:
 
 def test_the_python_functions_behind_them_take_any_key_name(tmp_path: Path) -> None:
     from seedbridge import targets
-    from seedbridge.envvars import job_environment
+    from seedbridge._envvars import job_environment
 
     m = seedbridge.Manifest.new(["train"], root=42)
     keys = {name: "1" for name in PARAMETER_NAMES}

@@ -174,7 +174,7 @@ def test_no_job_and_no_environment_is_an_error() -> None:
 
 def test_under_seedbridge_env_variables(manifest: seedbridge.Manifest, tmp_path: Path) -> None:
     """A process started with `seedbridge env`'s variables seeds its job with no arguments and no warning."""
-    from seedbridge.envvars import job_environment
+    from seedbridge._envvars import job_environment
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDBRIDGE_")}
     env.update(job_environment(manifest, "det", keys={"fold": 1}))

@@ -1,4 +1,4 @@
-"""The manifest model (seedbridge.manifest): loading, the rules, building and saving from Python.
+"""The manifest model (seedbridge._manifest): loading, the rules, building and saving from Python.
 
 Which manifests are accepted or refused, and with which field and rule, is pinned file by file by the
 conformance corpus (tests/test_conformance.py); these tests cover the model, the messages, the files
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import seedbridge
-from seedbridge import Job, Manifest, ManifestError, Root, UnknownJobError, manifest
+from seedbridge import Job, Manifest, ManifestError, Root, UnknownJobError, _manifest
 from seedbridge import derive as derive_module
 from seedbridge.derive import derive
 from seedbridge.errors import DerivationError, SeedbridgeError, SeedRangeError
@@ -127,14 +127,14 @@ def test_every_problem_is_reported_with_line_field_and_rule() -> None:
 
 
 def test_rule_ids_and_messages_come_from_the_schema_data() -> None:
-    data = json.loads((Path(manifest.__file__).parent / "manifest_schema.json").read_text(encoding="utf-8"))
+    data = json.loads((Path(_manifest.__file__).parent / "manifest_schema.json").read_text(encoding="utf-8"))
     assert set(data["rules"]) >= {"unknown-key", "pin-out-of-range", "key-not-text", "nul-character",
                                   "multiple-documents", "merge-key", "duplicate-key"}
-    assert manifest.FRAMEWORKS == tuple(data["targets"]) == (
+    assert _manifest.FRAMEWORKS == tuple(data["targets"]) == (
         "python", "numpy", "torch", "tensorflow", "r", "caffe", "jax")
     assert {name: int(t["max"], 16) for name, t in data["targets"].items()} == derive_module.FRAMEWORK_SEED_MAX
     assert derive_module.FRAMEWORK_SEED_MAX["jax"] == 2**64 - 1
-    assert manifest.PROFILES == ("seeded", "deterministic", "strict")
+    assert _manifest.PROFILES == ("seeded", "deterministic", "strict")
 
 
 def test_yaml_11_edge_cases_are_clear_errors(tmp_path: Path) -> None:
@@ -204,11 +204,11 @@ def test_a_fifo_a_device_or_a_directory_is_refused_without_blocking(tmp_path: Pa
 
 def test_a_manifest_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
-    big.write_bytes(GOOD.encode() + b"#" * manifest.FILE_LIMIT_BYTES)
+    big.write_bytes(GOOD.encode() + b"#" * _manifest.FILE_LIMIT_BYTES)
     with pytest.raises(ManifestError, match="is larger than the limit of 1048576 bytes") as info:
         seedbridge.load(big)
     assert rules_of(info) == [(None, "too-large")]
-    write(tmp_path, GOOD + "#" * (manifest.FILE_LIMIT_BYTES - len(GOOD.encode()) - 1) + "\n", "edge.yaml")
+    write(tmp_path, GOOD + "#" * (_manifest.FILE_LIMIT_BYTES - len(GOOD.encode()) - 1) + "\n", "edge.yaml")
     assert list(seedbridge.load(tmp_path / "edge.yaml").jobs) == ["preprocess", "train", "analysis", "naïve"]
 
 

@@ -20,7 +20,7 @@ import pytest
 from pgserver import PASSWORD, PostgresServer
 
 import seedbridge
-from seedbridge.envvars import job_environment
+from seedbridge._envvars import job_environment
 from seedbridge.ledger import Ledger, RunRecord
 
 PY = sys.executable

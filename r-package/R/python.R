@@ -9,7 +9,7 @@
 # Values cross the bridge as plain scalars and strings, and Python objects stay in Python
 # (convert = FALSE): Debian's reticulate 1.28 crashes converting NumPy 2 arrays.
 
-# Python-side targets seed_everything seeds for a job that lists none (seedbridge.everything's
+# Python-side targets seed_everything seeds for a job that lists none (seedbridge._everything's
 # defaults); R seeds itself here, and Caffe is seeded through its solver files.
 python_default_frameworks <- c("python", "numpy", "torch", "tensorflow")
 # What the fallback (no seedbridge in Python) can seed.

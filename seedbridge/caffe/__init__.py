@@ -19,14 +19,14 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from seedbridge._envvars import job_seed
 from seedbridge._files import MiB, Refused, describe_mode, read_regular
+from seedbridge._manifest import as_manifest
 from seedbridge.caffe._edit import CAFFE_SEED_MAX, Edit, check_seed, edit, read
-from seedbridge.envvars import job_seed
 from seedbridge.errors import Problem, SeedbridgeError, SolverError, ValidationError
-from seedbridge.manifest import as_manifest
 
 if TYPE_CHECKING:
-    from seedbridge.manifest import Manifest
+    from seedbridge._manifest import Manifest
 
 __all__ = [
     "CAFFE_SEED_MAX",

@@ -15,7 +15,7 @@ from seedbridge.derive import FRAMEWORK_SEED_MAX, check_seed_for
 from seedbridge.errors import FrameworkError
 
 if TYPE_CHECKING:
-    from seedbridge.manifest import Job
+    from seedbridge._manifest import Job
 
 __all__ = ["NAME", "SEED_MAX", "apply", "available", "get_state", "set_state", "snippet", "version"]
 

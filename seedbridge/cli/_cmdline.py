@@ -44,7 +44,7 @@ def add_ledger(parser: argparse.ArgumentParser) -> None:
 
 
 def ledger_from(args: Any) -> str:
+    from seedbridge._manifest import default_path as manifest_default
     from seedbridge.ledger import default_path
-    from seedbridge.manifest import default_path as manifest_default
 
     return str(args.ledger) if args.ledger else default_path(args.manifest or manifest_default())

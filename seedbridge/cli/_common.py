@@ -12,7 +12,7 @@ from seedbridge.errors import Problem, ValidationError
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
-    from seedbridge.manifest import Manifest
+    from seedbridge._manifest import Manifest
 
 __all__ = ["add_bits", "add_keys", "add_manifest", "keys_from", "manifest_from", "parse_assignments"]
 
@@ -33,7 +33,7 @@ def add_bits(parser: argparse.ArgumentParser) -> None:
 
 
 def manifest_from(args: argparse.Namespace) -> Manifest:
-    from seedbridge.manifest import load
+    from seedbridge._manifest import load
 
     return load(args.manifest)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from seedbridge._envvars import FORMATS, format_env, job_environment
 from seedbridge.cli._common import add_keys, add_manifest, keys_from, manifest_from
-from seedbridge.envvars import FORMATS, format_env, job_environment
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

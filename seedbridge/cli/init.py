@@ -25,8 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from seedbridge._manifest import Manifest, default_path
     from seedbridge.derive import parse_int
-    from seedbridge.manifest import Manifest, default_path
 
     root = None
     if args.root is not None:

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from seedbridge import runner
     from seedbridge._atomic import atomic_write_text
     from seedbridge._drift import Drift, format_table
-    from seedbridge.manifest import load
+    from seedbridge._manifest import load
 
     def say(text: str) -> None:
         print(f"seedbridge: {text}", file=sys.stderr, flush=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from seedbridge._envvars import job_seed
 from seedbridge._text import printable
 from seedbridge.cli._common import add_manifest, manifest_from
-from seedbridge.envvars import job_seed
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

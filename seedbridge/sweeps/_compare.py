@@ -123,7 +123,7 @@ def _from_ledger(ref: str, ledger_path: str) -> SweepData:
     keys = {k: v for k, v in first.keys.items() if k != REPLICATE_KEY}
     digest = None
     if first.manifest_path and os.path.isfile(first.manifest_path):
-        from seedbridge.manifest import load
+        from seedbridge._manifest import load
 
         try:
             manifest = load(first.manifest_path)

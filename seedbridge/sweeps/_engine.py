@@ -23,9 +23,9 @@ from typing import Any
 from seedbridge import _provenance, runner
 from seedbridge import ledger as _ledger
 from seedbridge._atomic import atomic_write_bytes, atomic_write_text
-from seedbridge.envvars import job_environment, job_seed
+from seedbridge._envvars import job_environment, job_seed
+from seedbridge._manifest import Manifest, as_manifest
 from seedbridge.errors import MissingDependencyError, Problem, ValidationError
-from seedbridge.manifest import Manifest, as_manifest
 from seedbridge.sweeps._local import Task, default_parallel, run_local
 from seedbridge.sweeps._metrics import MetricSpec, Missing, parse_metric, read_metric
 from seedbridge.sweeps._stats import CONFIDENCE, Summary, summarize

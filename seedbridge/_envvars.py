@@ -11,9 +11,9 @@ import os
 import shlex
 from collections.abc import Mapping
 
+from seedbridge._manifest import Manifest
 from seedbridge.derive import check_text, key_text
 from seedbridge.errors import DerivationError, SeedRangeError
-from seedbridge.manifest import Manifest
 
 __all__ = ["DETERMINISM_ENV", "FORMATS", "PYTHONHASHSEED_MAX", "format_env", "job_environment", "job_seed"]
 

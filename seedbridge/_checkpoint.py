@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from seedbridge import _context, everything, targets
+from seedbridge import _context, _everything, targets
 from seedbridge.errors import FrameworkError
 
 __all__ = ["FORMAT", "MAGIC", "RNGState", "load_rng_state", "restore", "save_rng_state", "snapshot"]
@@ -191,7 +191,7 @@ def _state_from_body(body: Any, bad: Any) -> RNGState:
 
 
 def _default_targets() -> list[str]:
-    seeded = list(everything.seeded())
+    seeded = list(_everything.seeded())
     if seeded:
         return seeded
     return ["python"] + [n for n in ("numpy", "torch", "tensorflow") if n in sys.modules]
@@ -205,7 +205,7 @@ def snapshot(frameworks: Iterable[str] | None = None) -> RNGState:
     else:
         names = list(dict.fromkeys([frameworks] if isinstance(frameworks, str) else frameworks))
     found = [targets.get(n) for n in names]
-    ctx = everything.current() or {}
+    ctx = _everything.current() or {}
     return RNGState(
         states={t.NAME: t.get_state() for t in found},
         job=ctx.get("job"), keys=ctx.get("keys", {}), manifest_digest=ctx.get("manifest_digest"),
@@ -245,7 +245,7 @@ def restore(state: RNGState) -> None:
 
 
 def _rank() -> int:
-    ctx = everything.current()
+    ctx = _everything.current()
     if ctx is not None and ctx["rank"] is not None:
         return int(ctx["rank"])
     return _context.detect_rank()[0]
@@ -269,7 +269,7 @@ def save_rng_state(path: str | os.PathLike[str], *, frameworks: Iterable[str] | 
 
 
 def _check_context(state: RNGState, source: str, allow_mismatch: bool) -> None:
-    ctx = everything.current()
+    ctx = _everything.current()
     if ctx is None:
         if allow_mismatch:
             return

@@ -2,7 +2,7 @@
 
 Targets come from one registry (``seedbridge.targets``): the built-in ones and those installed packages add
 through the ``seedbridge.targets`` entry points. A framework is imported only when it is seeded. What was
-seeded, and under which job, is remembered for ``snapshot`` and ``save_rng_state`` (seedbridge.checkpoint).
+seeded, and under which job, is remembered for ``snapshot`` and ``save_rng_state`` (seedbridge._checkpoint).
 """
 
 from __future__ import annotations
