@@ -133,7 +133,8 @@ def test_usage_errors_are_reported_together_before_anything_runs(folder: Path, c
 def test_an_unusable_ledger_or_too_many_replicates_stop_the_sweep_before_any_folder(folder: Path, cli: CLI) -> None:
     (folder / "dir.sqlite").mkdir()
     proc = cli("sweep", "train", "--replicates", "2", "--ledger", "dir.sqlite", "--out", "s", "--", "true")
-    assert proc.returncode == 2 and "dir.sqlite: cannot open the ledger" in proc.stderr, proc.stderr
+    assert proc.returncode == 2 and "dir.sqlite: the ledger must be a SQLite file, and this is a directory" in proc.stderr, \
+        proc.stderr
     assert not (folder / "s").exists()
     proc = cli("sweep", "train", "--replicates", "1000000", "--", "true")
     assert proc.returncode == 2 and "--replicates: must be an integer in 1..100000, got 1000000" in proc.stderr
