@@ -111,26 +111,25 @@ def ray_head() -> Iterator[tuple[str, dict[str, str]]]:
         port = s.getsockname()[1]
     temp = tempfile.mkdtemp(prefix="sbray", dir="/tmp")  # short: Ray puts Unix sockets in it
     env = ray_env()
-    log = open(os.path.join(temp, "head.log"), "wb")  # noqa: SIM115 - closed in the teardown below
-    head = subprocess.Popen([str(RAY_BIN), "start", "--head", "--port", str(port), "--node-ip-address", "127.0.0.1",
-                             "--num-cpus", "2", "--include-dashboard", "false", "--temp-dir", temp, "--block"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 180
-        while b"Ray runtime started" not in Path(temp, "head.log").read_bytes():
-            assert head.poll() is None, Path(temp, "head.log").read_text()
-            assert time.monotonic() < deadline, "ray start --head did not come up in 180 s"
-            time.sleep(0.5)
-        yield f"127.0.0.1:{port}", env
-        assert head.poll() is None  # joining and leaving did not stop the cluster
-    finally:
-        os.killpg(head.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            head.wait(timeout=10)
-        if _group_alive(head.pid):
-            os.killpg(head.pid, signal.SIGKILL)
-        head.wait()
-        log.close()
+    with open(os.path.join(temp, "head.log"), "wb") as log:  # closed even when Popen fails
+        head = subprocess.Popen([str(RAY_BIN), "start", "--head", "--port", str(port), "--node-ip-address", "127.0.0.1",
+                                 "--num-cpus", "2", "--include-dashboard", "false", "--temp-dir", temp, "--block"],
+                                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 180
+            while b"Ray runtime started" not in Path(temp, "head.log").read_bytes():
+                assert head.poll() is None, Path(temp, "head.log").read_text()
+                assert time.monotonic() < deadline, "ray start --head did not come up in 180 s"
+                time.sleep(0.5)
+            yield f"127.0.0.1:{port}", env
+            assert head.poll() is None  # joining and leaving did not stop the cluster
+        finally:
+            os.killpg(head.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                head.wait(timeout=10)
+            if _group_alive(head.pid):
+                os.killpg(head.pid, signal.SIGKILL)
+            head.wait()
         shutil.rmtree(temp, ignore_errors=True)
 
 
