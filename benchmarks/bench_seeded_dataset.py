@@ -8,7 +8,9 @@ seeding random, NumPy's legacy state and torch's CPU generator, and saving and r
 states. Printed per sample, as the minimum of 5 rounds (the least disturbed by other processes):
 - batched: ``__getitems__(indices)``, what a DataLoader with batch_size=B calls (states saved once per batch);
 - one by one: ``dataset[i]`` (a DataLoader with batch_size=None, or direct indexing);
-- the same with a cached Gaussian in NumPy's legacy state (np.random.normal drawn before), a slower restore.
+- the same with a cached Gaussian in NumPy's legacy state (np.random.normal drawn before), a slower restore;
+- in a DataLoader worker (timed inside a real worker process), where the global states are the worker's own and
+  are not saved and restored: the cost per sample with any batch size.
 """
 
 from __future__ import annotations
@@ -43,6 +45,23 @@ def per_sample_us(fn: Callable[[int], object], samples: int, rounds: int = 5) ->
     return best / samples * 1e6
 
 
+class InWorker:
+    """Item 0: the per-sample figures of ``dataset`` one by one, measured inside the DataLoader worker that
+    fetches it (so torch.utils.data.get_worker_info() is set, as in training)."""
+
+    def __init__(self, dataset: object, plain: object, samples: int) -> None:
+        self.dataset, self.plain, self.samples = dataset, plain, samples
+
+    def __len__(self) -> int:
+        return 1
+
+    def __getitem__(self, _: int) -> float:
+        def single(ds: object) -> Callable[[int], object]:
+            return lambda count: [ds[i] for i in range(count)]  # type: ignore[index]
+
+        return per_sample_us(single(self.dataset), self.samples) - per_sample_us(single(self.plain), self.samples)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=20000)
@@ -72,6 +91,10 @@ def main() -> None:
         base_single = per_sample_us(single(plain), n)
         rows = [(f"SeededDataset, batched (__getitems__, batch {b})", per_sample_us(batched(seeded), n) - base_batched),
                 ("SeededDataset, one by one (dataset[i])", per_sample_us(single(seeded), n) - base_single)]
+        from torch.utils.data import DataLoader
+
+        in_worker = DataLoader(InWorker(seeded, plain, n), batch_size=None, num_workers=1)
+        rows.append(("SeededDataset in a DataLoader worker, any batch size", float(next(iter(in_worker)))))
         np.random.normal()  # leave a cached Gaussian: NumPy's legacy restore then copies more
         rows += [("  the same with a cached Gaussian, batched", per_sample_us(batched(seeded), n) - base_batched),
                  ("  the same with a cached Gaussian, one by one", per_sample_us(single(seeded), n) - base_single)]

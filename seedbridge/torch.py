@@ -330,8 +330,8 @@ class SeededDataset:
     """A map-style dataset whose sample ``i`` of epoch ``e`` draws from its own streams.
 
     Inside ``dataset[i]``, Python's ``random``, NumPy's legacy global state and torch's CPU generator are seeded
-    from (job, keys, epoch, i), and put back afterwards, so an augmentation is the same with any number of
-    DataLoader workers, any batch size, any sampler order, and on resume. The seeds, from one SHA-256 of the
+    from (job, keys, epoch, i), so an augmentation is the same with any number of DataLoader workers, any batch
+    size, any sampler order, and on resume. The seeds, from one SHA-256 of the
     derivation message with keys ``epoch`` and ``index``:
 
     - ``random.seed(seed(bits=128, ..., epoch=e, index=i))``
@@ -341,8 +341,9 @@ class SeededDataset:
     ``set_epoch(e)`` before each epoch's ``iter(loader)`` (never while a loader is iterating). The epoch is kept
     in shared memory, so DataLoader workers see it whether they start anew each epoch or persist across
     epochs (``persistent_workers=True``, where a copy of the epoch left every epoch with epoch 0's draws).
-    A batch fetched through ``__getitems__`` (what DataLoader does) saves and restores the global states once
-    per batch rather than once per sample."""
+    In the training process the global states are saved before and restored after each fetch (once per batch
+    through ``__getitems__``, what DataLoader calls); in a DataLoader worker they are the worker's own and are
+    left as the last sample set them."""
 
     def __init__(self, dataset: Any, job: str | None = None, *, manifest: _context.ManifestLike = None,
                  **keys: object) -> None:
@@ -382,7 +383,37 @@ class SeededDataset:
         digest = int.from_bytes(self._stream.digest(e, _context.check_index("index", index)), "big")
         return {"python": digest >> 128, "numpy": digest >> 224, "torch": digest >> 192}
 
-    def _fetch_all(self, indices: Any) -> list[Any]:
+    def _fetch(self, indices: Any) -> list[Any]:
+        """The samples, each drawn from its own streams. The global states are put back afterwards in the
+        process that owns the training (dropout draws from them), not in a DataLoader worker, whose states
+        are its own: there the draws after a batch (a ``collate_fn``'s) go on from its last sample's
+        streams, and so do not depend on ``num_workers`` either."""
+        import torch.utils.data
+
+        if torch.utils.data.get_worker_info() is not None:
+            return self._seeded(indices)
+        return self._restoring(indices)
+
+    def _seeded(self, indices: Any) -> list[Any]:
+        import random
+
+        import torch
+
+        numpy = self._numpy
+        out = []
+        digest, epoch, check = self._stream.digest, int(self._epoch), _context.check_index
+        seed_random, seed_torch = random.seed, torch.default_generator.manual_seed
+        seed_numpy = numpy._np.random.seed if numpy is not None else None
+        for index in indices:
+            d = digest(epoch, check("index", index))
+            seed_random(int.from_bytes(d[:16], "big"))
+            if seed_numpy is not None:
+                seed_numpy(int.from_bytes(d[:4], "big"))
+            seed_torch(int.from_bytes(d[:8], "big"))
+            out.append(self.dataset[index])
+        return out
+
+    def _restoring(self, indices: Any) -> list[Any]:
         import random
 
         import torch
@@ -391,18 +422,7 @@ class SeededDataset:
         py_state, torch_state = random.getstate(), torch.default_generator.get_state()
         numpy_state = numpy.save() if numpy is not None else None
         try:
-            out = []
-            digest, epoch, check = self._stream.digest, int(self._epoch), _context.check_index
-            seed_random, seed_torch = random.seed, torch.default_generator.manual_seed
-            seed_numpy = numpy._np.random.seed if numpy is not None else None
-            for index in indices:
-                d = digest(epoch, check("index", index))
-                seed_random(int.from_bytes(d[:16], "big"))
-                if seed_numpy is not None:
-                    seed_numpy(int.from_bytes(d[:4], "big"))
-                seed_torch(int.from_bytes(d[:8], "big"))
-                out.append(self.dataset[index])
-            return out
+            return self._seeded(indices)
         finally:
             random.setstate(py_state)
             if numpy is not None and numpy_state is not None:
@@ -410,10 +430,10 @@ class SeededDataset:
             torch.default_generator.set_state(torch_state)
 
     def __getitem__(self, index: int) -> Any:
-        return self._fetch_all((index,))[0]
+        return self._fetch((index,))[0]
 
     def __getitems__(self, indices: list[int]) -> list[Any]:
-        return self._fetch_all(indices)
+        return self._fetch(indices)
 
     def __repr__(self) -> str:
         return f"SeededDataset({self.dataset!r}, job={self._stream.job!r}, epoch={self.epoch})"

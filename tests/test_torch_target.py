@@ -325,6 +325,33 @@ def test_seeded_dataset_reaches_persistent_workers_in_every_epoch(manifest: seed
     assert epochs(2, persistent_workers=True, multiprocessing_context="spawn") == expected
 
 
+def _collate_with_noise(batch: list[Any]) -> tuple[list[Any], float, float]:
+    """A collate_fn that draws once per batch (mixup-style noise), after the batch's samples."""
+    return batch, random.random(), float(torch.rand(()))
+
+
+@pytest.mark.slow
+def test_seeded_dataset_in_workers_leaves_the_last_samples_streams_to_collate(manifest: seedbridge.Manifest) -> None:
+    """In a DataLoader worker the global states are the worker's own and are not put back: what collate_fn
+    draws after a batch goes on from the batch's last sample, the same with any num_workers (a worker's own
+    base seed would make it differ between 1 and 2 workers)."""
+    pytest.importorskip("numpy")
+    dataset = sbt.SeededDataset(_Augment(), "train", manifest=manifest)
+
+    def collated(workers: int) -> list[tuple[list[Any], float, float]]:
+        return list(DataLoader(dataset, batch_size=4, num_workers=workers, collate_fn=_collate_with_noise))
+
+    one, two = collated(1), collated(2)
+    assert one == two
+    assert len({tuple(noise) for _, *noise in one}) == len(one) == 6  # each batch's draws follow its own last sample
+    # After sample 3, the first batch's last, its streams go on: seed them, replay the sample's draws, draw.
+    seeds = dataset.seeds(3)
+    random.seed(seeds["python"])
+    torch.manual_seed(seeds["torch"])
+    assert one[0][0][-1] == (3, float(torch.rand(())), one[0][0][-1][2], random.random())
+    assert one[0][1:] == (random.random(), float(torch.rand(())))
+
+
 @pytest.mark.parametrize("cached_gaussian", [True, False])
 def test_seeded_dataset_restores_the_global_state(manifest: seedbridge.Manifest, cached_gaussian: bool) -> None:
     np = pytest.importorskip("numpy")
