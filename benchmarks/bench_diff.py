@@ -91,7 +91,7 @@ def main() -> None:
             added = (int(after) - int(before)) * 1024  # KiB
             file_size = os.path.getsize(a)
             print(f"{name:<14} {file_size / 1e6:>8.1f} {added / 2**20:>10.1f} {added / file_size:>7.2f} "
-                  f"{float(seconds):>8.2f}  {'match' if match == 'True' else 'differs'}: {detail}")
+                  f"{float(seconds):>8.2f}  {detail if detail else 'match' if match == 'True' else 'differs'}")
 
 
 if __name__ == "__main__":
