@@ -203,23 +203,48 @@ encode_keys <- function(keys, session = session_encoding()) {
     sb_abort(sprintf("keys must be named such as rank = 1; the key in position %d has no name", where),
              "derivation_error")
   }
-  if (n == 1L) {
-    text <- utf8_text(c(nms, key_text(nms, keys[[1L]])), c("key name", paste("key", show_text(nms))),
-                      inputs = TRUE, session = session)
-    return(c("1", text))
-  }
-  values <- vapply(seq_len(n), function(i) key_text(nms[[i]], keys[[i]]), "")
+  values <- character(n)
+  for (i in seq_len(n)) values[[i]] <- key_text(nms[[i]], keys[[i]])
   text <- utf8_text(c(nms, values), c(rep("key name", n), paste("key", vapply(nms, show_text, ""))),
                     inputs = TRUE, session = session)
+  if (n == 1L) {
+    return(c("1", text))
+  }
   nms <- text[seq_len(n)]
+  o <- key_order(nms)
+  c(as.character(n), rbind(nms[o], text[n + o]))
+}
+
+# The order of key names (UTF-8 text) by their bytes, or an error when a name is given twice. Radix
+# sorting compares UTF-8 text byte by byte in every locale (?sort), but order() costs more than the
+# SHA-256 of the message, so the order of each set of ASCII names is kept (a loop calls sb_seed with the
+# same names again and again), up to 256 sets. The id is the names' netstrings: one id per list. Names
+# that are not ASCII (marked "UTF-8" by utf8_text) are not kept: an environment's names are translated
+# to the session's encoding, which may not hold them.
+key_orders <- new.env(parent = emptyenv())
+
+key_order <- function(nms) {
+  ascii <- all(Encoding(nms) == "unknown")
+  if (ascii) {
+    id <- paste0(nchar(nms, type = "bytes"), ":", nms, collapse = "")
+    o <- key_orders[[id]]
+    if (!is.null(o)) {
+      return(o)
+    }
+  }
   twice <- anyDuplicated(nms)
   if (twice) {
     sb_abort(sprintf("key %s is given twice; each key name must be unique", show_text(nms[[twice]])),
              "derivation_error")
   }
-  # Radix sorting compares UTF-8 text byte by byte in every locale (?sort: the names are UTF-8 now).
   o <- order(nms, method = "radix")
-  c(as.character(n), rbind(nms[o], text[n + o]))
+  if (ascii) {
+    if (length(key_orders) >= 256L) {
+      rm(list = ls(key_orders, all.names = TRUE), envir = key_orders)
+    }
+    assign(id, o, envir = key_orders)
+  }
+  o
 }
 
 # The message of version 1: netstrings of the tag, the version, the base (32 hex digits), the job,

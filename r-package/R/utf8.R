@@ -66,7 +66,8 @@ utf8_text <- function(x, what, inputs = FALSE, session = session_encoding()) {
     }
     sb_abort(sprintf("%s: %s, got %s", what[[i]], rule, show_text(x[[i]])), "derivation_error")
   }
-  if (inputs && session != "utf8") {
+  # Every escape starts with "<": the fixed search spares the usual text the regular expression.
+  if (inputs && session != "utf8" && any(grepl("<", out, fixed = TRUE))) {
     escaped <- which(grepl(r_escape_pattern, out, perl = TRUE))
     if (length(escaped)) {
       i <- escaped[[1L]]
