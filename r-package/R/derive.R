@@ -220,13 +220,17 @@ encode_keys <- function(keys, session = session_encoding()) {
 # SHA-256 of the message, so the order of each set of ASCII names is kept (a loop calls sb_seed with the
 # same names again and again), up to 256 sets. The id is the names' netstrings: one id per list. Names
 # that are not ASCII (marked "UTF-8" by utf8_text) are not kept: an environment's names are translated
-# to the session's encoding, which may not hold them.
+# to the session's encoding, which may not hold them; nor are ids beyond 1000 bytes (R limits the
+# names of variables to 10000 bytes).
 key_orders <- new.env(parent = emptyenv())
 
 key_order <- function(nms) {
-  ascii <- all(Encoding(nms) == "unknown")
-  if (ascii) {
+  cached <- all(Encoding(nms) == "unknown")
+  if (cached) {
     id <- paste0(nchar(nms, type = "bytes"), ":", nms, collapse = "")
+    cached <- nchar(id, type = "bytes") <= 1000L
+  }
+  if (cached) {
     o <- key_orders[[id]]
     if (!is.null(o)) {
       return(o)
@@ -238,7 +242,7 @@ key_order <- function(nms) {
              "derivation_error")
   }
   o <- order(nms, method = "radix")
-  if (ascii) {
+  if (cached) {
     if (length(key_orders) >= 256L) {
       rm(list = ls(key_orders, all.names = TRUE), envir = key_orders)
     }

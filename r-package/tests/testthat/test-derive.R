@@ -82,3 +82,20 @@ test_that("bad keys, bits and versions are errors naming the rule and value", {
   err(sb_derive("0x2a", "train", version = 2), "derivation must be one of 1, got a number 2")
   err(sb_derive("0x2a", NA_character_), "job name must be a single string")
 })
+
+test_that("the kept order of key names gives the seeds a fresh sort gives", {
+  # Python: seedbridge.derive.derive(0x2a, "train", keys) for each list below.
+  long <- list(1, 2)
+  names(long) <- c(strrep("a", 6000), strrep("b", 6000)) # too long to keep: sorted each time
+  abc <- list(b = 1, a = 2, c = "x")
+  accented <- list(1, 2, 3)
+  names(accented) <- c("\u00e9", "z", "Z") # not ASCII: sorted each time
+  for (round in 1:3) { # the first call sorts, the next ones reuse the kept order
+    expect_identical(sb_derive("0x2a", "train", long), 934432840L)
+    expect_identical(sb_derive("0x2a", "train", abc), 976865564L)
+    expect_identical(sb_derive("0x2a", "train", rev(abc)), 976865564L)
+    expect_identical(sb_derive("0x2a", "train", accented), 1422684882L)
+  }
+  # A kept set of names never hides a repeated one: list(a, a) is another set, checked on its own.
+  expect_error(sb_derive("0x2a", "train", list(a = 1, a = 2)), "given twice", class = "seedbridge_derivation_error")
+})
