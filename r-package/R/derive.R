@@ -210,28 +210,27 @@ encode_keys <- function(keys, session = session_encoding()) {
   if (n == 1L) {
     return(c("1", text))
   }
-  nms <- text[seq_len(n)]
-  o <- key_order(nms)
-  c(as.character(n), rbind(nms[o], text[n + o]))
+  c(as.character(n), text[key_fields(text[seq_len(n)])])
 }
 
-# The order of key names (UTF-8 text) by their bytes, or an error when a name is given twice. Radix
+# Where the key fields come from in c(names, values), in the message's order: each name and its value,
+# the names sorted by their bytes; or an error when a name is given twice. Radix
 # sorting compares UTF-8 text byte by byte in every locale (?sort), but order() costs more than the
 # SHA-256 of the message, so the order of each set of ASCII names is kept (a loop calls sb_seed with the
 # same names again and again), up to 256 sets. The id is the names' netstrings: one id per list. Names
 # that are not ASCII (marked "UTF-8" by utf8_text) are not kept: an environment's names are translated
 # to the session's encoding, which may not hold them; nor are ids beyond 1000 bytes (R limits the
 # names of variables to 10000 bytes).
-key_orders <- new.env(parent = emptyenv())
+key_field_orders <- new.env(parent = emptyenv())
 
-key_order <- function(nms) {
+key_fields <- function(nms) {
   cached <- all(Encoding(nms) == "unknown")
   if (cached) {
     id <- paste0(nchar(nms, type = "bytes"), ":", nms, collapse = "")
     cached <- nchar(id, type = "bytes") <= 1000L
   }
   if (cached) {
-    o <- key_orders[[id]]
+    o <- key_field_orders[[id]]
     if (!is.null(o)) {
       return(o)
     }
@@ -242,11 +241,12 @@ key_order <- function(nms) {
              "derivation_error")
   }
   o <- order(nms, method = "radix")
+  o <- as.vector(rbind(o, length(nms) + o))
   if (cached) {
-    if (length(key_orders) >= 256L) {
-      rm(list = ls(key_orders, all.names = TRUE), envir = key_orders)
+    if (length(key_field_orders) >= 256L) {
+      rm(list = ls(key_field_orders, all.names = TRUE), envir = key_field_orders)
     }
-    assign(id, o, envir = key_orders)
+    assign(id, o, envir = key_field_orders)
   }
   o
 }
