@@ -29,11 +29,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from seedbridge import _files
+from seedbridge._children import ChildPool
 from seedbridge._diff import Comparison, compare_files
 from seedbridge._envvars import job_environment, job_seed
 from seedbridge._manifest import Manifest
@@ -223,13 +223,12 @@ def verify(
     argv = rewrite_command(command, caller, outputs)
     base = tempfile.mkdtemp(prefix=f"seedbridge-verify-{job}-"[:60])
     outcomes = [RunOutcome(i, os.path.join(base, f"run-{i}", "work")) for i in range(1, runs + 1)]
-    live: set[subprocess.Popen[bytes]] = set()
-    lock = threading.Lock()
-    stopping = threading.Event()
+    children = ChildPool()
+    lock = threading.Lock()  # for the count of finished runs
     done_count = [0]
 
     def one(outcome: RunOutcome) -> RunOutcome:
-        if stopping.is_set():
+        if children.stopping.is_set():
             return outcome
         work = outcome.workdir
         os.makedirs(work)
@@ -248,13 +247,11 @@ def verify(
         try:
             with open(os.path.join(logs, "stdout.log"), "wb") as out, open(os.path.join(logs, "stderr.log"), "wb") as err:
                 proc = subprocess.Popen(argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-                with lock:
-                    live.add(proc)
+                children.track(proc)
                 try:
                     outcome.exit_code = proc.wait()
                 finally:
-                    with lock:
-                        live.discard(proc)
+                    children.forget(proc)
         except OSError as exc:
             outcome.exit_code = 127 if isinstance(exc, FileNotFoundError) else 126
             outcome.error = f"cannot run {argv[0]!r}: {exc.strerror or exc}"
@@ -268,17 +265,7 @@ def verify(
         return outcome
 
     try:
-        with ThreadPoolExecutor(max_workers=min(jobs, runs), thread_name_prefix="seedbridge-verify") as pool:
-            futures = [pool.submit(one, o) for o in outcomes]
-            try:
-                for f in futures:
-                    f.result()
-            except BaseException:
-                stopping.set()
-                with lock:
-                    for proc in live:
-                        proc.kill()
-                raise
+        children.run(one, outcomes, workers=jobs, name="seedbridge-verify")
     except BaseException:
         shutil.rmtree(base, ignore_errors=True)
         raise

@@ -9,13 +9,11 @@ info)`` when it has ended, with what ``_node.execute`` returns.
 from __future__ import annotations
 
 import os
-import subprocess
-import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from seedbridge._children import ChildPool
 from seedbridge.sweeps._node import _now, execute
 
 __all__ = ["Callback", "Task", "default_parallel", "run_local"]
@@ -49,34 +47,13 @@ def default_parallel() -> int:
 def run_local(tasks: Sequence[Task], *, parallel: int, started: Callback, finished: Callback) -> None:
     """Run ``tasks`` with at most ``parallel`` at a time. On an exception (Ctrl-C included) the running
     commands are killed, no new one starts, and the exception propagates."""
-    live: set[subprocess.Popen[bytes]] = set()
-    lock = threading.Lock()
-    stopping = threading.Event()
-
-    def track(proc: subprocess.Popen[bytes]) -> None:
-        with lock:
-            live.add(proc)
-            if stopping.is_set():
-                proc.kill()
+    children = ChildPool()
 
     def one(task: Task) -> None:
-        if stopping.is_set():
+        if children.stopping.is_set():
             return
         started(task, {"started_at": _now(), "host": None, "pid": None})
-        info = execute(task.argv, task.env, task.workdir, task.folder, started=track)
+        info = execute(task.argv, task.env, task.workdir, task.folder, started=children.track)
         finished(task, info)
 
-    pool = ThreadPoolExecutor(max_workers=max(1, min(parallel, len(tasks))), thread_name_prefix="seedbridge-sweep")
-    try:
-        futures = [pool.submit(one, t) for t in tasks]
-        for f in futures:
-            f.result()
-    except BaseException:
-        stopping.set()
-        with lock:
-            for proc in live:
-                if proc.poll() is None:
-                    proc.kill()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+    children.run(one, tasks, workers=parallel, name="seedbridge-sweep")
