@@ -2,10 +2,14 @@
 
 When one call fails (an exception, Ctrl-C included) no new call starts, every running child is killed,
 and the exception propagates once the threads are done; the calls check ``stopping`` before starting.
+Callers start children with ``start_new_session=True``, so each leads a process group and killing
+it kills what it started too (``sh -c "python train.py"`` leaves no training running).
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
@@ -28,7 +32,7 @@ class ChildPool:
         with self._lock:
             self._live.add(proc)
             if self.stopping.is_set():
-                proc.kill()
+                _kill(proc)
 
     def forget(self, proc: subprocess.Popen[bytes]) -> None:
         """A child that has ended."""
@@ -46,7 +50,16 @@ class ChildPool:
             with self._lock:
                 for proc in self._live:
                     if proc.poll() is None:
-                        proc.kill()
+                        _kill(proc)
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL to the child's process group (itself and what it started), or to the child alone when it
+    does not lead a group."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        proc.kill()

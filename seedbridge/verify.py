@@ -246,7 +246,8 @@ def verify(
         started = time.monotonic()
         try:
             with open(os.path.join(logs, "stdout.log"), "wb") as out, open(os.path.join(logs, "stderr.log"), "wb") as err:
-                proc = subprocess.Popen(argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+                proc = subprocess.Popen(argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                        start_new_session=True)  # a group of its own: killed whole
                 children.track(proc)
                 try:
                     outcome.exit_code = proc.wait()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,7 @@ json.dump({"loss": float(rng.random())}, open("metrics.json", "w"))
 """
 NONDETERMINISTIC = """\
 import sys
+import time
 import numpy as np
 np.save(sys.argv[1], np.random.default_rng().random((5, 4)))
 """
@@ -380,3 +383,48 @@ def test_verify_fails_on_integers_that_are_equal_as_doubles(project: Path) -> No
     code = "import json, os; json.dump([2**53 + os.getcwd().endswith('run-2/work')], open('n.json', 'w'))"
     proc = sb("verify", "train", "-o", "n.json", "--", PY, "-c", code, cwd=project)
     assert proc.returncode == 1 and "$[0]: 9007199254740992 vs 9007199254740993" in proc.stdout, proc.stdout
+
+
+GRANDPARENT = """
+import os, subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+mark = os.path.join(sys.argv[1], f"grandchild-{os.getpid()}")
+with open(mark + ".tmp", "w") as fh:
+    fh.write(str(child.pid))
+os.rename(mark + ".tmp", mark)
+time.sleep(300)
+"""
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_verify_kills_what_its_runs_started(project: Path, stop: signal.Signals) -> None:
+    """Ctrl-C or SIGTERM: each run is killed with what it started (a shell's or a launcher's children), not
+    only the process verify started, which left `sh -c "python train.py"` training in the background
+    (SIGTERM killed verify alone)."""
+    (project / "grandparent.py").write_text(GRANDPARENT)
+    marks = project / "marks"
+    marks.mkdir()
+    proc = subprocess.Popen([PY, "-m", "seedbridge", "verify", "train", "--stdout", "--jobs", "2", "--",
+                             PY, "grandparent.py", str(marks)], cwd=project, env={**BASE_ENV, "TMPDIR": str(project)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(list(marks.glob("grandchild-*[0-9]"))) < 2:
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.1)
+    grandchildren = [int(p.read_text()) for p in marks.glob("grandchild-*[0-9]")]
+    proc.send_signal(stop)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "seedbridge: interrupted" in err, err
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in grandchildren):
+        assert time.monotonic() < deadline, f"still running: {[p for p in grandchildren if _alive(p)]}"
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    """Running and not a zombie (a killed grandchild is reaped by init, perhaps later)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from seedbridge._manifest import Manifest
 
-__all__ = ["add_bits", "add_keys", "add_manifest", "keys_from", "manifest_from", "parse_assignments"]
+__all__ = ["add_bits", "add_keys", "add_manifest", "keys_from", "manifest_from", "parse_assignments", "stop_on_sigterm"]
 
 
 def add_manifest(parser: argparse.ArgumentParser) -> None:
@@ -58,3 +58,15 @@ def parse_assignments(items: Iterable[str], *, flag: str, example: str) -> dict[
     if problems:
         raise ValidationError(problems)
     return out
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM (a CI job cancelled, `kill`) stops a command that runs children as Ctrl-C does: it becomes a
+    KeyboardInterrupt, so the children are killed instead of orphaned and seedbridge exits 130."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

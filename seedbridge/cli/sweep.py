@@ -22,7 +22,7 @@ import sys
 import time
 
 from seedbridge.cli._cmdline import add_command, add_ledger, ledger_from
-from seedbridge.cli._common import add_keys, add_manifest, keys_from, manifest_from, parse_assignments
+from seedbridge.cli._common import add_keys, add_manifest, keys_from, manifest_from, parse_assignments, stop_on_sigterm
 from seedbridge.sweeps import EXECUTORS, Replicate, SweepResult
 
 
@@ -135,18 +135,11 @@ def _print_rows(rows: list[list[str]]) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
-def _stop(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # the executor kills the running commands, then seedbridge exits 130
-
-
 def run(args: argparse.Namespace) -> int:
-    import signal
-
     from seedbridge.sweeps import sweep
 
     manifest = manifest_from(args)
-    # SIGTERM (a CI job cancelled, `kill`) stops the replicates as Ctrl-C does, instead of orphaning them.
-    signal.signal(signal.SIGTERM, _stop)
+    stop_on_sigterm()
     result = sweep(args.job, args.command, replicates=args.replicates, metrics=args.metric, manifest=manifest,
                    parallel=args.parallel, executor=args.executor, ray_address=args.ray_address,
                    outputs=args.output, inputs=args.input, keys=keys_from(args),

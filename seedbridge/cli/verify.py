@@ -21,7 +21,7 @@ import shlex
 import sys
 
 from seedbridge.cli._cmdline import add_command
-from seedbridge.cli._common import add_keys, add_manifest, keys_from, manifest_from
+from seedbridge.cli._common import add_keys, add_manifest, keys_from, manifest_from, stop_on_sigterm
 from seedbridge.verify import RunOutcome
 
 
@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from seedbridge.verify import verify
 
     manifest = manifest_from(args)
+    stop_on_sigterm()
     progress = _Progress(max(args.runs, 0))
     report = verify(manifest, args.job, args.command, outputs=args.output, runs=args.runs, keys=keys_from(args),
                     jobs=args.jobs, links=args.link, stdout=args.stdout, atol=args.atol, keep=args.keep,

@@ -42,7 +42,7 @@ def execute(argv: Sequence[str], env: Mapping[str, str], workdir: str, logs: str
     try:
         with open(os.path.join(logs, "stdout.log"), "wb") as out, open(os.path.join(logs, "stderr.log"), "wb") as err:
             proc = subprocess.Popen(list(argv), cwd=workdir, env=full_env, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=err)
+                                    stderr=err, start_new_session=True)  # a group of its own: killed whole
             if started is not None:
                 started(proc)
             info["returncode"] = proc.wait()
