@@ -60,8 +60,7 @@ root_hex_digits <- 32L # the base is at most 128 bits
 sb_derive <- function(base, job, keys = list(), bits = 31L, version = 1L) {
   check_version(version)
   bits <- check_bits(bits)
-  session <- session_encoding()
-  derive_seed(parse_base(base), check_job_name(job, session), keys, bits, session)
+  derive_seed(parse_base(base), check_job_name(job), keys, bits)
 }
 
 # The derivation from a base given as 32 hex digits (parse_base's output) and a checked job name.

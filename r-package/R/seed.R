@@ -42,9 +42,8 @@
 #' sb_seed("train", keys, manifest = path)
 sb_seed <- function(job, ..., bits = 31L, manifest = sb_manifest()) {
   m <- if (inherits(manifest, "seedbridge_manifest")) manifest else as_manifest(manifest)
-  session <- session_encoding()
-  j <- find_job(m, job, session)
-  job_seed(m, j, dots_keys(list(...)), check_bits(bits), session)
+  j <- find_job(m, job)
+  job_seed(m, j, dots_keys(list(...)), check_bits(bits))
 }
 
 # The seed of job `j` of manifest `m` for `keys` (a named list) in `bits` bits.
@@ -67,10 +66,11 @@ job_seed <- function(m, j, keys, bits, session = session_encoding()) {
 
 # The job called `job`: found by name first, else through manifest_job(), which matches bytes and
 # reports an unknown job. The names of m$jobs are UTF-8 text and R compares strings of different
-# encodings as UTF-8, so in a UTF-8 session a match by name is the same text and needs no other
-# check; elsewhere the name goes through the text rule first.
+# encodings as UTF-8, so a match by name is the same text and needs no other check for plain ASCII
+# and in a UTF-8 session; elsewhere the name goes through the text rule first.
 find_job <- function(m, job, session = session_encoding()) {
-  if (session == "utf8" && is.character(job) && length(job) == 1L && !is.na(job) && Encoding(job) != "bytes") {
+  if (is.character(job) && length(job) == 1L && !is.na(job) &&
+    (plain_ascii(job) || session == "utf8" && Encoding(job) != "bytes")) {
     j <- m$jobs[[job]]
     if (!is.null(j)) return(j)
   }

@@ -11,13 +11,14 @@
 # (latin1 and other legacy encodings, which iconv() converts from).
 session_encoding <- function() {
   info <- l10n_info()
-  if (identical(info[["UTF-8"]], TRUE)) {
+  if (isTRUE(info[["UTF-8"]])) {
     return("utf8")
   }
   # l10n_info() has a codeset on Unix-alikes; Windows names a code page instead.
-  codeset <- toupper(paste(info[["codeset"]], collapse = ""))
-  if (codeset %in% c("ANSI_X3.4-1968", "US-ASCII", "ASCII", "646")) "ascii" else "other"
+  codeset <- info[["codeset"]]
+  if (is.character(codeset) && length(codeset) == 1L && toupper(codeset) %in% ascii_codesets) "ascii" else "other"
 }
+ascii_codesets <- c("ANSI_X3.4-1968", "US-ASCII", "ASCII", "646")
 
 # Each string of `x` (no NA) converted to UTF-8 by the rule above, marked "UTF-8"; NA where the rule
 # refuses it.
@@ -55,6 +56,9 @@ r_escape_pattern <- "<U\\+[0-9A-F]{4}>|<U\\+[0-9A-F]{8}>|<[0-9a-f]{2}>"
 # the text R rewrote cannot be told from text typed that way, and a different seed must never be
 # given silently.
 utf8_text <- function(x, what, inputs = FALSE, session = session_encoding()) {
+  if (plain_ascii(x)) {
+    return(x) # the usual names and values: nothing to convert or check, whatever the session
+  }
   out <- to_utf8(x, session)
   if (anyNA(out)) {
     i <- which(is.na(out))[[1L]]
@@ -82,6 +86,19 @@ utf8_text <- function(x, what, inputs = FALSE, session = session_encoding()) {
   }
   out
 }
+
+# TRUE when every string of `x` is ASCII (R never marks such strings) and holds no "<": the same
+# text in every session and encoding, where none of R's escapes can hide, so the text rule has
+# nothing to convert or check. One pass over the bytes, cheaper than any step of the rule.
+plain_ascii <- function(x) {
+  if (anyNA(x)) {
+    return(FALSE)
+  }
+  b <- charToRaw(if (length(x) == 1L) x else paste0(x, collapse = ""))
+  all(b < non_ascii & b != escape_start)
+}
+non_ascii <- as.raw(0x80)
+escape_start <- charToRaw("<")
 
 # The same string, marked as UTF-8 (an error if it breaks the text rule).
 as_utf8 <- function(x) {

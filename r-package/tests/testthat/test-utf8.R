@@ -62,3 +62,18 @@ test_that("messages show text that is not valid UTF-8 byte by byte", {
   expect_equal(show_text("a\"\\\xff"), "\"a\\x22\\x5c\\xff\"")
   with_utf8_ctype(expect_equal(show_text("na\u00efve"), "\"na\u00efve\""))
 })
+
+test_that("only ASCII text without \"<\" skips the text rule", {
+  latin1 <- "caf\xe9"
+  Encoding(latin1) <- "latin1"
+  expect_true(plain_ascii("train"))
+  expect_true(plain_ascii(c("rank", "3", "", " \t~")))
+  expect_true(plain_ascii(character()))
+  for (x in list("caf\u00e9", rawToChar(as.raw(c(0x63, 0xc3, 0xa9))), latin1, "caf\xe9", "a<b", NA_character_,
+                 c("rank", "<U+00E9>"), c("caf\u00e9", "3"))) {
+    expect_false(plain_ascii(x), label = show_text(paste(x, collapse = "|")))
+    with_c_ctype(expect_false(plain_ascii(x)))
+  }
+  # What skips the rule is what the rule gives back unchanged.
+  with_c_ctype(expect_identical(utf8_text(c("a<b", "x"), "key name", inputs = TRUE), c("a<b", "x")))
+})
