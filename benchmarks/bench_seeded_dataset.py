@@ -8,7 +8,7 @@ seeding random, NumPy's legacy state and torch's CPU generator, and saving and r
 states. Printed per sample, as the minimum of 5 rounds (the least disturbed by other processes):
 - batched: ``__getitems__(indices)``, what a DataLoader with batch_size=B calls (states saved once per batch);
 - one by one: ``dataset[i]`` (a DataLoader with batch_size=None, or direct indexing);
-- the same with a cached Gaussian in NumPy's legacy state (np.random.normal drawn before), a slower restore;
+- the same with a cached Gaussian in NumPy's legacy state (np.random.normal drawn before), which is restored too;
 - in a DataLoader worker (timed inside a real worker process), where the global states are the worker's own and
   are not saved and restored: the cost per sample with any batch size.
 """
@@ -95,7 +95,7 @@ def main() -> None:
 
         in_worker = DataLoader(InWorker(seeded, plain, n), batch_size=None, num_workers=1)
         rows.append(("SeededDataset in a DataLoader worker, any batch size", float(next(iter(in_worker)))))
-        np.random.normal()  # leave a cached Gaussian: NumPy's legacy restore then copies more
+        np.random.normal()  # leave a cached Gaussian, which each restore must put back
         rows += [("  the same with a cached Gaussian, batched", per_sample_us(batched(seeded), n) - base_batched),
                  ("  the same with a cached Gaussian, one by one", per_sample_us(single(seeded), n) - base_single)]
         rows.append(("numpy.sample_generator(i) (a Generator per sample)",

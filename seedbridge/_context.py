@@ -298,6 +298,22 @@ class SampleStream:
         first, middle, last = self._parts
         return hashlib.sha256(b"".join((first, _netstring(str(epoch)), middle, _netstring(str(index)), last))).digest()
 
+    def digester(self, epoch: int) -> Callable[[int], bytes]:
+        """``lambda index: self.digest(epoch, index)`` for many indexes of one epoch: the message up to the index
+        is hashed once, and each call hashes only the rest from a copy. ``index`` is a non-negative int."""
+        if self._parts is None:
+            return lambda index: self.digest(epoch, index)
+        first, middle, last = self._parts
+        head = hashlib.sha256(b"".join((first, _netstring(str(epoch)), middle)))
+
+        def digest(index: int) -> bytes:
+            h = head.copy()
+            text = b"%d" % index
+            h.update(b"%d:%b,%b" % (len(text), text, last))
+            return h.digest()
+
+        return digest
+
     def seed(self, epoch: int, index: int, *, bits: int) -> int:
         """``seed(job, bits=bits, **keys, epoch=epoch, index=index)``."""
         return int.from_bytes(self.digest(epoch, index), "big") >> (256 - bits)

@@ -17,7 +17,7 @@ width we pass; NumPy ``Generator`` streams (128-bit) do not have that limit.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from seedbridge import _context
@@ -271,61 +271,6 @@ def worker_init_fn(job: str | None = None, *, manifest: _context.ManifestLike = 
                         None if epoch is None else _context.check_index("epoch", epoch))
 
 
-class _LegacyNumpyState:
-    """Saves and restores NumPy's legacy global state (the RandomState behind ``np.random.rand``) in about a
-    microsecond, where ``np.random.get_state`` / ``set_state`` take tens (they copy the 624 words one by one).
-
-    The MT19937 state is ``{uint32_t key[624]; int pos;}`` (numpy/random/src/mt19937/mt19937.h), reached through
-    the bit generator's documented ``ctypes.state_address``; the layout is checked against ``get_state()`` first,
-    and anything unexpected (another bit generator) takes the slow, public path. The RandomState also caches one
-    Gaussian (``has_gauss``), which no fast interface reads: one ``standard_normal()`` tells whether it was
-    there (then the draw is that value and the words did not move), and a restore of such a state uses
-    ``set_state``."""
-
-    _WORDS = 624
-    _SIZE = 4 * _WORDS + 4
-
-    def __init__(self) -> None:
-        import ctypes
-
-        import numpy as np
-
-        self._np: Any = np  # Any: numpy's stubs do not export get_bit_generator (public since NumPy 1.25)
-        self._ctypes = ctypes
-        self._fast = self._layout_holds()
-
-    def _address(self) -> int | None:
-        bg = self._np.random.get_bit_generator()
-        return int(bg.ctypes.state_address) if isinstance(bg, self._np.random.MT19937) else None
-
-    def _layout_holds(self) -> bool:
-        address = self._address()
-        if address is None:
-            return False
-        _, key, pos, _, _ = self._np.random.get_state()
-        raw = self._ctypes.string_at(address, self._SIZE)
-        return bool(raw == key.astype("<u4").tobytes() + int(pos).to_bytes(4, "little", signed=True))
-
-    def save(self) -> tuple[Any, ...]:
-        np = self._np
-        address = self._address() if self._fast else None
-        if address is None:
-            return ("state", np.random.get_state())
-        raw = self._ctypes.string_at(address, self._SIZE)
-        gauss = np.random.standard_normal()
-        if self._ctypes.string_at(address, self._SIZE) == raw:  # the draw was the cached Gaussian
-            key = np.frombuffer(raw[: 4 * self._WORDS], dtype="<u4").astype(np.uint32)
-            return ("state", ("MT19937", key, int.from_bytes(raw[-4:], "little", signed=True), 1, float(gauss)))
-        return ("words", address, raw)
-
-    def restore(self, saved: tuple[Any, ...]) -> None:
-        if saved[0] == "state":
-            self._np.random.set_state(saved[1])
-        else:
-            self._np.random.seed(0)  # clears the cached Gaussian; the words are overwritten next
-            self._ctypes.memmove(saved[1], saved[2], self._SIZE)
-
-
 class SeededDataset:
     """A map-style dataset whose sample ``i`` of epoch ``e`` draws from its own streams.
 
@@ -354,14 +299,27 @@ class SeededDataset:
         # A worker gets this tensor's shared storage, not a copy: a forked worker inherits the shared mapping,
         # a spawned one receives it through torch.multiprocessing's reductions (which DataLoader pickles with).
         self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
-        # NumPy is imported now when installed, so the first sample's NumPy draws are seeded too.
-        self._numpy = _LegacyNumpyState() if _context.installed("numpy") else None
+        self._states()
+
+    def _states(self) -> None:
+        """What a fetch seeds and puts back: the global states, and torch's. NumPy is imported now when
+        installed, so the first sample's NumPy draws are seeded too."""
+        import torch.utils.data
+
+        from seedbridge import _global_states
+
+        self._python = _global_states.PythonRandomState()
+        self._numpy = _global_states.NumpyLegacyState() if _context.installed("numpy") else None
+        self._generator = torch.default_generator
+        self._worker_info = torch.utils.data.get_worker_info
+        self._digests: tuple[int, Callable[[int], bytes]] | None = None  # the current epoch's digest of an index
 
     def __getstate__(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "_epoch": self._epoch, "_stream": self._stream}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, _numpy=_LegacyNumpyState() if _context.installed("numpy") else None)
+        self.__dict__.update(state)
+        self._states()
 
     @property
     def epoch(self) -> int:
@@ -388,46 +346,35 @@ class SeededDataset:
         process that owns the training (dropout draws from them), not in a DataLoader worker, whose states
         are its own: there the draws after a batch (a ``collate_fn``'s) go on from its last sample's
         streams, and so do not depend on ``num_workers`` either."""
-        import torch.utils.data
-
-        if torch.utils.data.get_worker_info() is not None:
+        if self._worker_info() is not None:
             return self._seeded(indices)
-        return self._restoring(indices)
-
-    def _seeded(self, indices: Any) -> list[Any]:
-        import random
-
-        import torch
-
-        numpy = self._numpy
-        out = []
-        digest, epoch, check = self._stream.digest, int(self._epoch), _context.check_index
-        seed_random, seed_torch = random.seed, torch.default_generator.manual_seed
-        seed_numpy = numpy._np.random.seed if numpy is not None else None
-        for index in indices:
-            d = digest(epoch, check("index", index))
-            seed_random(int.from_bytes(d[:16], "big"))
-            if seed_numpy is not None:
-                seed_numpy(int.from_bytes(d[:4], "big"))
-            seed_torch(int.from_bytes(d[:8], "big"))
-            out.append(self.dataset[index])
-        return out
-
-    def _restoring(self, indices: Any) -> list[Any]:
-        import random
-
-        import torch
-
-        numpy = self._numpy
-        py_state, torch_state = random.getstate(), torch.default_generator.get_state()
-        numpy_state = numpy.save() if numpy is not None else None
+        python, numpy, generator = self._python, self._numpy, self._generator
+        saved = python.save(), numpy.save() if numpy is not None else None, generator.get_state()
         try:
             return self._seeded(indices)
         finally:
-            random.setstate(py_state)
-            if numpy is not None and numpy_state is not None:
-                numpy.restore(numpy_state)
-            torch.default_generator.set_state(torch_state)
+            python.restore(saved[0])
+            if numpy is not None:
+                numpy.restore(saved[1])  # type: ignore[arg-type]
+            generator.set_state(saved[2])
+
+    def _seeded(self, indices: Any) -> list[Any]:
+        epoch = int(self._epoch)
+        if self._digests is None or self._digests[0] != epoch:
+            self._digests = (epoch, self._stream.digester(epoch))
+        digest, check = self._digests[1], _context.check_index
+        seed_random, seed_torch = self._python.seed, self._generator.manual_seed
+        seed_numpy = self._numpy.seed if self._numpy is not None else None
+        out = []
+        for index in indices:
+            d = digest(index if type(index) is int and index >= 0 else check("index", index))
+            top = int.from_bytes(d[:16], "big")
+            seed_random(top)  # the top 128 bits of the digest, 32 for NumPy, 64 for torch (seeds())
+            if seed_numpy is not None:
+                seed_numpy(top >> 96)
+            seed_torch(top >> 64)
+            out.append(self.dataset[index])
+        return out
 
     def __getitem__(self, index: int) -> Any:
         return self._fetch((index,))[0]

@@ -356,7 +356,7 @@ def test_seeded_dataset_in_workers_leaves_the_last_samples_streams_to_collate(ma
 def test_seeded_dataset_restores_the_global_state(manifest: seedbridge.Manifest, cached_gaussian: bool) -> None:
     np = pytest.importorskip("numpy")
     dataset = sbt.SeededDataset(_Augment(), "train", manifest=manifest)
-    assert dataset._numpy is not None and dataset._numpy._fast  # the MT19937 layout check held
+    assert dataset._python.fast and dataset._numpy is not None and dataset._numpy.fast  # the layout checks held
 
     def start() -> None:
         torch.manual_seed(3)
