@@ -377,6 +377,33 @@ def test_seeded_dataset_restores_the_global_state(manifest: seedbridge.Manifest,
     assert draws() == expected
 
 
+class _FailsAfterDrawing:
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, i: int) -> None:
+        import numpy as np
+
+        random.random(), np.random.normal(), torch.rand(())
+        raise KeyError(i)
+
+
+def test_seeded_dataset_restores_the_global_state_when_the_dataset_raises(manifest: seedbridge.Manifest) -> None:
+    np = pytest.importorskip("numpy")
+    dataset = sbt.SeededDataset(_FailsAfterDrawing(), "train", manifest=manifest)
+    random.seed(5)
+    np.random.seed(5)
+    torch.manual_seed(5)
+    before = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    with pytest.raises(KeyError):
+        dataset[1]
+    with pytest.raises(KeyError):
+        dataset.__getitems__([2, 3])
+    after = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    assert after[0] == before[0] and torch.equal(after[2], before[2])
+    assert (after[1][1] == before[1][1]).all() and after[1][2:] == before[1][2:]
+
+
 def test_seeded_dataset_takes_the_indexes_samplers_give(manifest: seedbridge.Manifest) -> None:
     """A SubsetRandomSampler over a NumPy array or a tensor hands out NumPy integers and 0-d tensors; they
     were refused ("index: must be a non-negative integer, got np.int64(4)"), where the plain dataset takes them."""
