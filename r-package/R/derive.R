@@ -203,7 +203,15 @@ encode_keys <- function(keys, session = session_encoding()) {
              "derivation_error")
   }
   values <- character(n)
-  for (i in seq_len(n)) values[[i]] <- key_text(nms[[i]], keys[[i]])
+  for (i in seq_len(n)) {
+    value <- keys[[i]]
+    # One string is its own text (key_text's first case, without the call).
+    values[[i]] <- if (is.character(value) && length(value) == 1L && !is.na(value) && !is.object(value)) {
+      value
+    } else {
+      key_text(nms[[i]], value)
+    }
+  }
   text <- utf8_text(c(nms, values), c(rep("key name", n), paste("key", vapply(nms, show_text, ""))),
                     inputs = TRUE, session = session)
   if (n == 1L) {

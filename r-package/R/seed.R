@@ -57,11 +57,24 @@ job_seed <- function(m, j, keys, bits, session = session_encoding()) {
     return(hex_to_seed(substring(j$seed, 3L), bits))
   }
   check_version(m$derivation)
-  # The root entropy or pin is "0x" and at most 32 lower-case hex digits (as sb_manifest() gives it):
-  # the base is those digits, zero-padded to 32.
-  base <- if (is.null(j$seed)) m$root$entropy else j$seed
-  base_hex <- paste0(strrep("0", root_hex_digits + 2L - nchar(base)), substr(base, 3L, 34L))
-  derive_seed(base_hex, j$name, keys, bits, session)
+  derive_seed(base_hex_of(if (is.null(j$seed)) m$root$entropy else j$seed), j$name, keys, bits, session)
+}
+
+# The base of the derivation from a root entropy or pin, "0x" and at most 32 lower-case hex digits (as
+# sb_manifest() gives them): those digits, zero-padded to 32. Kept per text (up to 256): a manifest has
+# a few, used again and again.
+base_hexes <- new.env(parent = emptyenv())
+
+base_hex_of <- function(base) {
+  hex <- base_hexes[[base]]
+  if (is.null(hex)) {
+    hex <- paste0(strrep("0", root_hex_digits + 2L - nchar(base)), substr(base, 3L, 34L))
+    if (length(base_hexes) >= 256L) {
+      rm(list = ls(base_hexes, all.names = TRUE), envir = base_hexes)
+    }
+    assign(base, hex, envir = base_hexes)
+  }
+  hex
 }
 
 # The job called `job`: found by name first, else through manifest_job(), which matches bytes and
