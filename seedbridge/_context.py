@@ -308,8 +308,7 @@ class SampleStream:
 
         def digest(index: int) -> bytes:
             h = head.copy()
-            text = b"%d" % index
-            h.update(b"%d:%b,%b" % (len(text), text, last))
+            h.update(_derive._netstring(b"%d" % index) + last)
             return h.digest()
 
         return digest

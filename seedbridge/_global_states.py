@@ -68,9 +68,6 @@ class PythonRandomState:
         self._inst: Any = getattr(random.random, "__self__", None) if len(owners) == 1 else None
         address = self._locate()
         self._view = None if address is None else _view(address, self._SIZE)
-        # random.py's Random.seed(int) passes the int to the C seeding (_random.Random.seed) and clears
-        # gauss_next: seed() does the same without the Python-level argument checks.
-        self._seed_words = None if address is None else _random.Random.seed
 
     @property
     def fast(self) -> bool:
@@ -111,11 +108,12 @@ class PythonRandomState:
             self._inst.gauss_next = saved[2]
 
     def seed(self, value: int) -> None:
-        """``random.seed(value)`` for an int."""
-        if self._seed_words is None:
+        """``random.seed(value)`` for an int. random.py's ``Random.seed`` passes an int to the C seeding
+        (``_random.Random.seed``) and clears ``gauss_next``: the same, without its Python-level checks."""
+        if self._view is None:
             random.seed(value)
         else:
-            self._seed_words(self._inst, value)
+            _random.Random.seed(self._inst, value)
             self._inst.gauss_next = None
 
 

@@ -203,15 +203,7 @@ encode_keys <- function(keys, session = session_encoding()) {
              "derivation_error")
   }
   values <- character(n)
-  for (i in seq_len(n)) {
-    value <- keys[[i]]
-    # One string is its own text (key_text's first case, without the call).
-    values[[i]] <- if (is.character(value) && length(value) == 1L && !is.na(value) && !is.object(value)) {
-      value
-    } else {
-      key_text(nms[[i]], value)
-    }
-  }
+  for (i in seq_len(n)) values[[i]] <- key_text(nms[[i]], keys[[i]])
   text <- utf8_text(c(nms, values), c(rep("key name", n), paste("key", vapply(nms, show_text, ""))),
                     inputs = TRUE, session = session)
   if (n == 1L) {
@@ -250,12 +242,18 @@ key_fields <- function(nms) {
   o <- order(nms, method = "radix")
   o <- as.vector(rbind(o, length(nms) + o))
   if (cached) {
-    if (length(key_field_orders) >= 256L) {
-      rm(list = ls(key_field_orders, all.names = TRUE), envir = key_field_orders)
-    }
-    assign(id, o, envir = key_field_orders)
+    cache_put(key_field_orders, id, o)
   }
   o
+}
+
+# Stores `value` under the ASCII text `id` in the cache `env`, emptied first when it holds 256 entries:
+# a bound on what a long session keeps, far above what a pipeline's loop uses.
+cache_put <- function(env, id, value) {
+  if (length(env) >= 256L) {
+    rm(list = ls(env, all.names = TRUE), envir = env)
+  }
+  assign(id, value, envir = env)
 }
 
 # The message of version 1: netstrings of the tag, the version, the base (32 hex digits), the job,

@@ -69,10 +69,7 @@ base_hex_of <- function(base) {
   hex <- base_hexes[[base]]
   if (is.null(hex)) {
     hex <- paste0(strrep("0", root_hex_digits + 2L - nchar(base)), substr(base, 3L, 34L))
-    if (length(base_hexes) >= 256L) {
-      rm(list = ls(base_hexes, all.names = TRUE), envir = base_hexes)
-    }
-    assign(base, hex, envir = base_hexes)
+    cache_put(base_hexes, base, hex)
   }
   hex
 }
